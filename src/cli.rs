@@ -1,0 +1,262 @@
+//! Command-line flags: raw arguments are parsed with pico-args, then checked and turned into
+//! [`Args`], so the rest of the program only sees valid values.
+
+use crate::config::is_metric_name;
+use crate::error::Error;
+use std::ffi::OsString;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the invocation asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Serve metrics (the default).
+    Serve,
+    /// `--check-config`: validate, print a summary, exit.
+    CheckConfig,
+    /// `--list-functions`
+    ListFunctions,
+    /// `--version`
+    Version,
+    /// `-h`, `--help`
+    Help,
+}
+
+/// Validated flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    pub mode: Mode,
+    /// `--config`; `None` serves the embedded default.
+    pub config: Option<PathBuf>,
+    pub listen: SocketAddr,
+    pub interval: Duration,
+    /// Prefix of every metric name; empty for none.
+    pub namespace: String,
+    pub verbose: bool,
+}
+
+/// The default namespace, prefixing every configured metric name.
+pub const DEFAULT_NAMESPACE: &str = "test_metrics";
+/// The default port on the default host.
+pub const DEFAULT_PORT: u16 = 8000;
+/// The default time between ticks.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The text of `--help`.
+pub const HELP: &str = "\
+metrics-generator: a Prometheus exporter that serves synthetic, predictable metric series
+
+Usage: metrics-generator [FLAGS]
+
+Flags:
+  --config PATH               JSON config file (default: the embedded example config)
+  --port N                    port on 0.0.0.0 (default: 8000)
+  --listen-address HOST:PORT  full listen address, e.g. :8000, 127.0.0.1:9000, [::1]:8000
+                              (also --web.listen-address; default: 0.0.0.0:8000)
+  --interval DURATION         time between ticks: 250ms, 10s, 1m, 1h30m; > 0 (default: 60s)
+  --namespace NS              prefix of every metric name (NS_name); \"\" for none
+                              (default: test_metrics)
+  -v, --verbose               debug logging (RUST_LOG still wins when set)
+  --check-config              validate the config, print a summary, exit 0 (valid) or 2
+  --list-functions            print every registered function with its params
+  --version                   print the version
+  -h, --help                  print this help
+
+Endpoints: /metrics, /health, /
+";
+
+/// Parses the process's own arguments.
+pub fn parse_env() -> Result<Args, Error> {
+    parse(std::env::args_os().skip(1).collect())
+}
+
+/// Parses arguments (without the program name).
+pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
+    let usage = |m: String| Error::Usage(m);
+    let mut p = pico_args::Arguments::from_vec(raw);
+
+    let mode = if p.contains(["-h", "--help"]) {
+        Mode::Help
+    } else if p.contains("--version") {
+        Mode::Version
+    } else if p.contains("--list-functions") {
+        Mode::ListFunctions
+    } else if p.contains("--check-config") {
+        Mode::CheckConfig
+    } else {
+        Mode::Serve
+    };
+    let verbose = p.contains(["-v", "--verbose"]);
+
+    let config: Option<PathBuf> = value(&mut p, "--config")?.map(PathBuf::from);
+    let port = value(&mut p, "--port")?;
+    let listen_address = value(&mut p, "--listen-address")?;
+    let web_listen_address = value(&mut p, "--web.listen-address")?;
+    let interval = value(&mut p, "--interval")?;
+    let namespace = value(&mut p, "--namespace")?;
+
+    let rest = p.finish();
+    if let Some(first) = rest.first() {
+        let shown = first.to_string_lossy();
+        return Err(usage(if shown.starts_with('-') {
+            format!("unknown or repeated flag {shown}")
+        } else {
+            format!("unexpected argument {shown:?}")
+        }));
+    }
+
+    let listen = match (port, listen_address, web_listen_address) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(usage("--port and --listen-address cannot be given together".into()))
+        }
+        (_, Some(_), Some(_)) => {
+            return Err(usage("--listen-address and --web.listen-address are the same flag; give one".into()))
+        }
+        (Some(port), None, None) => {
+            let port: u16 = port.parse().map_err(|_| usage(format!("--port: {port:?} is not a port (0 to 65535)")))?;
+            SocketAddr::from(([0, 0, 0, 0], port))
+        }
+        (None, Some(addr), None) | (None, None, Some(addr)) => parse_listen_address(&addr).map_err(usage)?,
+        (None, None, None) => SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
+    };
+
+    let interval = match interval {
+        None => DEFAULT_INTERVAL,
+        Some(s) => parse_duration(&s).map_err(|m| usage(format!("--interval: {m}")))?,
+    };
+
+    let namespace = namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+    if !namespace.is_empty() && !is_metric_name(&namespace) {
+        return Err(usage(format!("--namespace: {namespace:?} is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)")));
+    }
+
+    Ok(Args { mode, config, listen, interval, namespace, verbose })
+}
+
+/// A flag's value as UTF-8 text.
+fn value(p: &mut pico_args::Arguments, flag: &'static str) -> Result<Option<String>, Error> {
+    p.opt_value_from_str(flag).map_err(|e| {
+        Error::Usage(match e {
+            pico_args::Error::OptionWithoutAValue(_) => format!("{flag} needs a value"),
+            pico_args::Error::NonUtf8Argument => format!("{flag}: the value is not valid UTF-8"),
+            other => format!("{flag}: {other}"),
+        })
+    })
+}
+
+/// `:8000` (all IPv4 interfaces), `127.0.0.1:9000`, `[::1]:8000`, `localhost:8000`.
+pub fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
+    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_string() };
+    if let Ok(addr) = full.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bad = || format!("--listen-address: {s:?} is not HOST:PORT (e.g. :8000, 127.0.0.1:9000, [::1]:8000)");
+    match full.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+            full.to_socket_addrs().ok().and_then(|mut addrs| addrs.next()).ok_or_else(bad)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Prometheus-style durations: one or more `<integer><unit>` with units ms, s, m, h, d (`1m30s`).
+/// Zero is rejected: an interval must be > 0.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration (e.g. 250ms, 10s, 1m, 1h30m)");
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_ms: u64 = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "" => return Err(format!("{s:?} has a number without a unit (ms, s, m, h, d)")),
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        let ms = number.checked_mul(unit_ms).ok_or_else(bad)?;
+        total = total.checked_add(Duration::from_millis(ms)).ok_or_else(bad)?;
+    }
+    if total.is_zero() {
+        return Err(format!("{s:?}: the interval must be greater than zero"));
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Args, String> {
+        parse(list.iter().map(OsString::from).collect()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults() {
+        let a = args(&[]).unwrap();
+        assert_eq!(a.mode, Mode::Serve);
+        assert_eq!(a.listen, "0.0.0.0:8000".parse().unwrap());
+        assert_eq!(a.interval, Duration::from_secs(60));
+        assert_eq!(a.namespace, "test_metrics");
+        assert!(!a.verbose && a.config.is_none());
+    }
+
+    #[test]
+    fn flags() {
+        let a = args(&["--port", "0", "--interval=250ms", "--namespace", "", "-v", "--config", "c.json"]).unwrap();
+        assert_eq!(a.listen, "0.0.0.0:0".parse().unwrap());
+        assert_eq!(a.interval, Duration::from_millis(250));
+        assert_eq!(a.namespace, "");
+        assert!(a.verbose);
+        assert_eq!(a.config, Some(PathBuf::from("c.json")));
+        assert_eq!(args(&["--listen-address", ":9000"]).unwrap().listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(args(&["--web.listen-address", "[::1]:80"]).unwrap().listen, "[::1]:80".parse().unwrap());
+        assert_eq!(args(&["--check-config"]).unwrap().mode, Mode::CheckConfig);
+    }
+
+    #[test]
+    fn bad_flags() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--bogus"], "unknown or repeated flag --bogus (see --help)"),
+            (&["stray"], "unexpected argument \"stray\" (see --help)"),
+            (&["--port", "1", "--listen-address", ":2"], "--port and --listen-address cannot be given together (see --help)"),
+            (&["--port", "x"], "--port: \"x\" is not a port (0 to 65535) (see --help)"),
+            (&["--port"], "--port needs a value (see --help)"),
+            (&["--interval", "0s"], "--interval: \"0s\": the interval must be greater than zero (see --help)"),
+            (&["--interval", "10"], "--interval: \"10\" has a number without a unit (ms, s, m, h, d) (see --help)"),
+            (&["--interval", "fast"], "--interval: \"fast\" is not a duration (e.g. 250ms, 10s, 1m, 1h30m) (see --help)"),
+            (&["--namespace", "9x"], "--namespace: \"9x\" is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) (see --help)"),
+            (
+                &["--listen-address", "nowhere"],
+                "--listen-address: \"nowhere\" is not HOST:PORT (e.g. :8000, 127.0.0.1:9000, [::1]:8000) (see --help)",
+            ),
+        ];
+        for (list, expected) in cases {
+            assert_eq!(args(list).unwrap_err(), *expected, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        let ok: &[(&str, u64)] = &[("250ms", 250), ("10s", 10_000), ("1m", 60_000), ("1h30m", 5_400_000), ("1d", 86_400_000)];
+        for (s, ms) in ok {
+            assert_eq!(parse_duration(s), Ok(Duration::from_millis(*ms)), "{s}");
+        }
+        for s in ["", "s", "1x", "-1s", "1.5s", "99999999999999999999s", "18446744073709551615d"] {
+            assert!(parse_duration(s).is_err(), "{s}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The `metrics-generator` binary: parses flags, sets up logging, runs the exporter, and turns an
+//! error into one line on stderr and an exit status. Only this file decides the exit status.
+
+use metrics_generator::{cli, functions::Registry, run};
+
+fn main() {
+    let args = match cli::parse_env() {
+        Ok(args) => args,
+        Err(e) => fail(&e),
+    };
+    let level = if args.verbose { "debug" } else { "info" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
+    if let Err(e) = run(&args, &Registry::builtin()) {
+        fail(&e);
+    }
+}
+
+fn fail(e: &metrics_generator::error::Error) -> ! {
+    eprintln!("error: {e}");
+    std::process::exit(e.exit_code());
+}
