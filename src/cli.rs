@@ -128,7 +128,9 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
 
     let namespace = namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
     if !namespace.is_empty() && !is_metric_name(&namespace) {
-        return Err(usage(format!("--namespace: {namespace:?} is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)")));
+        return Err(usage(format!(
+            "--namespace: {namespace:?} is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+        )));
     }
 
     Ok(Args { mode, config, listen, interval, namespace, verbose })
@@ -232,13 +234,22 @@ mod tests {
         let cases: &[(&[&str], &str)] = &[
             (&["--bogus"], "unknown or repeated flag --bogus (see --help)"),
             (&["stray"], "unexpected argument \"stray\" (see --help)"),
-            (&["--port", "1", "--listen-address", ":2"], "--port and --listen-address cannot be given together (see --help)"),
+            (
+                &["--port", "1", "--listen-address", ":2"],
+                "--port and --listen-address cannot be given together (see --help)",
+            ),
             (&["--port", "x"], "--port: \"x\" is not a port (0 to 65535) (see --help)"),
             (&["--port"], "--port needs a value (see --help)"),
             (&["--interval", "0s"], "--interval: \"0s\": the interval must be greater than zero (see --help)"),
             (&["--interval", "10"], "--interval: \"10\" has a number without a unit (ms, s, m, h, d) (see --help)"),
-            (&["--interval", "fast"], "--interval: \"fast\" is not a duration (e.g. 250ms, 10s, 1m, 1h30m) (see --help)"),
-            (&["--namespace", "9x"], "--namespace: \"9x\" is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) (see --help)"),
+            (
+                &["--interval", "fast"],
+                "--interval: \"fast\" is not a duration (e.g. 250ms, 10s, 1m, 1h30m) (see --help)",
+            ),
+            (
+                &["--namespace", "9x"],
+                "--namespace: \"9x\" is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) (see --help)",
+            ),
             (
                 &["--listen-address", "nowhere"],
                 "--listen-address: \"nowhere\" is not HOST:PORT (e.g. :8000, 127.0.0.1:9000, [::1]:8000) (see --help)",
@@ -251,7 +262,8 @@ mod tests {
 
     #[test]
     fn durations() {
-        let ok: &[(&str, u64)] = &[("250ms", 250), ("10s", 10_000), ("1m", 60_000), ("1h30m", 5_400_000), ("1d", 86_400_000)];
+        let ok: &[(&str, u64)] =
+            &[("250ms", 250), ("10s", 10_000), ("1m", 60_000), ("1h30m", 5_400_000), ("1d", 86_400_000)];
         for (s, ms) in ok {
             assert_eq!(parse_duration(s), Ok(Duration::from_millis(*ms)), "{s}");
         }

@@ -85,7 +85,10 @@ pub fn load(path: Option<&Path>, namespace: &str, registry: &Registry) -> Result
             let source = path.display().to_string();
             let bytes = std::fs::read(path).map_err(|e| Error::config(&source, format!("cannot read: {e}")))?;
             let text = String::from_utf8(bytes).map_err(|e| {
-                Error::config(&source, format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()))
+                Error::config(
+                    &source,
+                    format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()),
+                )
             })?;
             parse(&text, &source, namespace, registry)
         }
@@ -107,7 +110,8 @@ pub fn parse(text: &str, source: &str, namespace: &str, registry: &Registry) -> 
     }
     let mut entries: Vec<Entry> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let entry = parse_entry(item, namespace, registry).map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
+        let entry =
+            parse_entry(item, namespace, registry).map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
         check_against_earlier(&entry, &entries, &items).map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
         entries.push(entry);
     }
@@ -131,11 +135,8 @@ fn describe(index: usize, item: &Value) -> String {
 
 fn type_name(v: &Value) -> String {
     let shown = v.to_string();
-    let shown = if shown.chars().count() > 40 {
-        format!("{}…", shown.chars().take(40).collect::<String>())
-    } else {
-        shown
-    };
+    let shown =
+        if shown.chars().count() > 40 { format!("{}…", shown.chars().take(40).collect::<String>()) } else { shown };
     match v {
         Value::Null => "null".into(),
         Value::Bool(_) => format!("a boolean ({shown})"),
@@ -270,7 +271,10 @@ fn check_against_earlier(entry: &Entry, earlier: &[Entry], items: &[Value]) -> R
             continue;
         }
         if other.kind != entry.kind {
-            return Err(format!("its samples would be named {sample}, as are those of {them}, a {}", other.kind.as_str()));
+            return Err(format!(
+                "its samples would be named {sample}, as are those of {them}, a {}",
+                other.kind.as_str()
+            ));
         }
         if other.labels == entry.labels {
             return Err(format!("duplicate series: {sample} with the same labels as {them}"));
@@ -294,7 +298,8 @@ pub fn is_metric_name(s: &str) -> bool {
 /// `[a-zA-Z_][a-zA-Z0-9_]*`
 pub fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -52,11 +52,8 @@ impl Catalog {
                         .filter(|e| e.sample_name() == sample)
                         .find_map(|e| e.help.clone())
                         .unwrap_or_else(|| entry.help());
-                    let header = format!(
-                        "# HELP {sample} {}\n# TYPE {sample} {}\n",
-                        escape_help(&help),
-                        entry.kind.as_str()
-                    );
+                    let header =
+                        format!("# HELP {sample} {}\n# TYPE {sample} {}\n", escape_help(&help), entry.kind.as_str());
                     families.push((sample, Family { header, series: vec![line] }));
                 }
             }

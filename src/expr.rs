@@ -108,9 +108,7 @@ impl Node {
             Node::N => n,
             Node::Neg(x) => -x.eval(i, n),
             Node::Pow(base, exp) => base.eval(i, n).powf(exp.eval(i, n)),
-            Node::Chain(first, rest) => rest
-                .iter()
-                .fold(first.eval(i, n), |acc, (op, x)| op.apply(acc, x.eval(i, n))),
+            Node::Chain(first, rest) => rest.iter().fold(first.eval(i, n), |acc, (op, x)| op.apply(acc, x.eval(i, n))),
             // The index comes from the parser, so the NaN fallback is only for panic-freedom.
             Node::Func(f, x) => FUNCS.get(*f).map_or(f64::NAN, |f| (f.1)(x.eval(i, n))),
         }
@@ -137,10 +135,7 @@ struct Token {
 }
 
 fn err(column: usize, message: impl Into<String>) -> ParseError {
-    ParseError {
-        column,
-        message: message.into(),
-    }
+    ParseError { column, message: message.into() }
 }
 
 fn unexpected(t: &Token) -> ParseError {
@@ -160,8 +155,7 @@ fn tokenize(chars: &[char]) -> Vec<Token> {
     let mut pos = 0;
     while pos < chars.len() {
         let (start, c) = (pos, chars[pos]);
-        let skip_digits =
-            |p: usize| p + chars[p..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let skip_digits = |p: usize| p + chars[p..].iter().take_while(|c| c.is_ascii_digit()).count();
         let tok = if c.is_whitespace() {
             pos += 1;
             continue;
@@ -181,10 +175,7 @@ fn tokenize(chars: &[char]) -> Vec<Token> {
                 Err(_) => Tok::Bad(format!("invalid number '{text}'")),
             }
         } else if c.is_ascii_alphabetic() || c == '_' {
-            while chars
-                .get(pos)
-                .is_some_and(|&c| c.is_ascii_alphanumeric() || c == '_')
-            {
+            while chars.get(pos).is_some_and(|&c| c.is_ascii_alphanumeric() || c == '_') {
                 pos += 1;
             }
             Tok::Name(chars[start..pos].iter().collect())
@@ -199,20 +190,12 @@ fn tokenize(chars: &[char]) -> Vec<Token> {
         };
         let text = chars[start..pos].iter().collect();
         let bad = matches!(tok, Tok::Bad(_));
-        tokens.push(Token {
-            tok,
-            col: start + 1,
-            text,
-        });
+        tokens.push(Token { tok, col: start + 1, text });
         if bad {
             return tokens;
         }
     }
-    tokens.push(Token {
-        tok: Tok::End,
-        col: chars.len() + 1,
-        text: String::new(),
-    });
+    tokens.push(Token { tok: Tok::End, col: chars.len() + 1, text: String::new() });
     tokens
 }
 
@@ -269,22 +252,14 @@ impl Parser {
         self.chain(Self::unary, &ops)
     }
 
-    fn chain(
-        &mut self,
-        operand: fn(&mut Self) -> PResult<Node>,
-        ops: &[(char, Op)],
-    ) -> PResult<Node> {
+    fn chain(&mut self, operand: fn(&mut Self) -> PResult<Node>, ops: &[(char, Op)]) -> PResult<Node> {
         let first = operand(self)?;
         let mut rest = Vec::new();
         while let Some(&(_, op)) = ops.iter().find(|(c, _)| self.peek().tok == Tok::Sym(*c)) {
             self.pos += 1;
             rest.push((op, operand(self)?));
         }
-        Ok(if rest.is_empty() {
-            first
-        } else {
-            Node::Chain(Box::new(first), rest)
-        })
+        Ok(if rest.is_empty() { first } else { Node::Chain(Box::new(first), rest) })
     }
 
     fn unary(&mut self) -> PResult<Node> {
@@ -343,14 +318,8 @@ impl Parser {
             }
             "pi" => Ok(Node::Num(std::f64::consts::PI)),
             "e" => Ok(Node::Num(std::f64::consts::E)),
-            _ if is_function(name) => Err(err(
-                col,
-                format!("function '{name}' must be called with parentheses"),
-            )),
-            _ => Err(err(
-                col,
-                format!("unknown variable '{name}' (valid: i, n, pi, e)"),
-            )),
+            _ if is_function(name) => Err(err(col, format!("function '{name}' must be called with parentheses"))),
+            _ => Err(err(col, format!("unknown variable '{name}' (valid: i, n, pi, e)"))),
         }
     }
 
@@ -379,15 +348,11 @@ impl Parser {
         // Each arm yields None when the argument count is wrong.
         let (node, want) = match unary {
             Some(f) => {
-                let node = <[Node; 1]>::try_from(args)
-                    .ok()
-                    .map(|[x]| Node::Func(f, Box::new(x)));
+                let node = <[Node; 1]>::try_from(args).ok().map(|[x]| Node::Func(f, Box::new(x)));
                 (node, "1 argument")
             }
             None if name == "pow" => {
-                let node = <[Node; 2]>::try_from(args)
-                    .ok()
-                    .map(|[a, b]| Node::Pow(Box::new(a), Box::new(b)));
+                let node = <[Node; 2]>::try_from(args).ok().map(|[a, b]| Node::Pow(Box::new(a), Box::new(b)));
                 (node, "2 arguments")
             }
             None => {
@@ -411,12 +376,7 @@ impl Expr {
             return Err(err(MAX_LEN + 1, msg));
         }
         let chars: Vec<char> = src.chars().collect();
-        let mut parser = Parser {
-            tokens: tokenize(&chars),
-            pos: 0,
-            depth: 0,
-            uses_n: false,
-        };
+        let mut parser = Parser { tokens: tokenize(&chars), pos: 0, depth: 0, uses_n: false };
         if parser.peek().tok == Tok::End {
             return Err(err(1, "empty expression"));
         }
@@ -425,10 +385,7 @@ impl Expr {
         if t.tok != Tok::End {
             return Err(unexpected(&t));
         }
-        Ok(Expr {
-            root,
-            uses_n: parser.uses_n,
-        })
+        Ok(Expr { root, uses_n: parser.uses_n })
     }
 
     /// Evaluates with index-in-cycle `i` and tick `n`; may return inf or NaN, never panics.
@@ -447,10 +404,7 @@ impl ParseError {
     /// spaces so the caret lines up) and a caret under the column, e.g.
     /// "unexpected ')' at column 4\n  i*i)\n     ^".
     pub fn render(&self, src: &str) -> String {
-        let line: String = src
-            .chars()
-            .map(|c| if c.is_whitespace() { ' ' } else { c })
-            .collect();
+        let line: String = src.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
         let pad = " ".repeat(self.column.saturating_sub(1));
         format!("{self}\n  {}\n  {pad}^", line.trim_end())
     }
@@ -483,10 +437,7 @@ mod tests {
 
     #[track_caller]
     fn check_err(src: &str, column: usize, message: &str) {
-        let want = ParseError {
-            column,
-            message: message.to_string(),
-        };
+        let want = ParseError { column, message: message.to_string() };
         assert_eq!(Expr::parse(src), Err(want), "source {src:?}");
     }
 
@@ -589,12 +540,7 @@ mod tests {
         let too_long = "expression too long (more than 4096 characters)";
         check_err(&"(".repeat(100_000), 4097, too_long);
         check_err(&format!("{}x", "-".repeat(100_000)), 4097, too_long);
-        check(
-            "1+".repeat(2047).as_str().trim_end_matches('+'),
-            0.0,
-            0.0,
-            2047.0,
-        );
+        check("1+".repeat(2047).as_str().trim_end_matches('+'), 0.0, 0.0, 2047.0);
 
         let too_deep = "expression nested too deeply (more than 256 levels)";
         check_err(&format!("{}1", "(".repeat(4000)), 257, too_deep);
@@ -607,9 +553,7 @@ mod tests {
 
     #[test]
     fn never_panics_on_short_inputs() {
-        let atoms = [
-            "1", "i", "(", ")", "-", "^", "*", ",", "e", "é", " ", ".", "min",
-        ];
+        let atoms = ["1", "i", "(", ")", "-", "^", "*", ",", "e", "é", " ", ".", "min"];
         for a in atoms {
             for b in atoms {
                 for c in atoms {
@@ -625,10 +569,7 @@ mod tests {
     fn renders_caret_under_column() {
         let e = Expr::parse("i*i)").unwrap_err();
         assert_eq!(e.to_string(), "unexpected ')' at column 4");
-        assert_eq!(
-            e.render("i*i)"),
-            "unexpected ')' at column 4\n  i*i)\n     ^"
-        );
+        assert_eq!(e.render("i*i)"), "unexpected ')' at column 4\n  i*i)\n     ^");
         let src = "i\t+ é";
         let e = Expr::parse(src).unwrap_err();
         let want = "unexpected character 'é' at column 5\n  i + é\n      ^";
@@ -646,12 +587,7 @@ mod tests {
 
     #[test]
     fn detects_uses_of_n() {
-        for (src, uses) in [
-            ("i*i", false),
-            ("pi + e", false),
-            ("n", true),
-            ("min(i, 2*n)", true),
-        ] {
+        for (src, uses) in [("i*i", false), ("pi + e", false), ("n", true), ("min(i, 2*n)", true)] {
             assert_eq!(Expr::parse(src).unwrap().uses_n(), uses, "{src}");
         }
     }

@@ -113,11 +113,7 @@ impl Registry {
             "fibonacci",
             "Fibonacci numbers: 1, 1, 2, 3, 5, 8, … (restarts after 1476 values, past f64)",
             &[],
-            |_| {
-                Ok(Arc::new(|| {
-                    Box::new(Fibonacci { a: 1.0, b: 1.0 }) as Box<dyn Generator>
-                }))
-            },
+            |_| Ok(Arc::new(|| Box::new(Fibonacci { a: 1.0, b: 1.0 }) as Box<dyn Generator>)),
         );
         r.register(
             "exponential",
@@ -125,7 +121,7 @@ impl Registry {
             &[ParamDoc { name: "base", doc: "number > 0, default 2" }],
             |p| {
                 let base = p.f64("base", 2.0)?;
-                if !(base > 0.0) || !base.is_finite() {
+                if base <= 0.0 {
                     return Err(param_error("base", "must be a finite number > 0"));
                 }
                 Ok(index_factory(move |i| base.powf(i as f64)))
@@ -143,12 +139,10 @@ impl Registry {
                 let mean = p.f64("mean", 50.0)?;
                 let sd = p.f64("sd", 10.0)?;
                 let seed = p.u64("seed", DEFAULT_SEED)?;
-                if !(sd >= 0.0) || !sd.is_finite() {
+                if sd < 0.0 {
                     return Err(param_error("sd", "must be a finite number ≥ 0"));
                 }
-                Ok(Arc::new(move || {
-                    Box::new(Normal { rng: SplitMix64(seed), mean, sd }) as Box<dyn Generator>
-                }))
+                Ok(Arc::new(move || Box::new(Normal { rng: SplitMix64(seed), mean, sd }) as Box<dyn Generator>))
             },
         );
         r
@@ -273,9 +267,7 @@ impl<'a> Params<'a> {
     pub fn u64(&self, name: &str, default: u64) -> Result<u64, String> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => v
-                .as_u64()
-                .ok_or_else(|| param_error(name, &format!("expected an integer ≥ 0, got {v}"))),
+            Some(v) => v.as_u64().ok_or_else(|| param_error(name, &format!("expected an integer ≥ 0, got {v}"))),
         }
     }
 }

@@ -90,7 +90,9 @@ fn handle(request: Request, state: &State) {
         }
         Some(Route::Metrics) => reply(200, TEXT_CONTENT_TYPE, Body::Metrics(state.snapshot())),
         Some(Route::Health) => health(state),
-        Some(Route::Landing) => reply(200, "text/html; charset=utf-8", Body::Owned(landing(&state.snapshot()).into_bytes())),
+        Some(Route::Landing) => {
+            reply(200, "text/html; charset=utf-8", Body::Owned(landing(&state.snapshot()).into_bytes()))
+        }
     };
     if let Err(e) = request.respond(response) {
         log::warn!("answering {method} {path}: {e}");

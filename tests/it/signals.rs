@@ -1,0 +1,46 @@
+//! SIGTERM and SIGINT end the process with status 0 within one second (SPEC §6), also when it
+//! runs as PID 1 of its own PID namespace, as in a container.
+
+use crate::harness::{signal, Exporter};
+use std::time::{Duration, Instant};
+
+#[track_caller]
+fn assert_exits_promptly(exporter: &mut Exporter, pid: u32, name: &str) {
+    assert_eq!(exporter.get("/health").status, 200);
+    let sent = Instant::now();
+    signal(pid, name);
+    let status = exporter.wait_exit(Duration::from_secs(1)).unwrap_or_else(|| panic!("still running 1 s after {name}"));
+    assert_eq!(status.code(), Some(0), "exit status after {name}; stderr:\n{}", exporter.stderr());
+    eprintln!("{name}: exited {:?} after the signal", sent.elapsed());
+}
+
+#[test]
+fn sigterm_and_sigint_exit_0() {
+    for name in ["TERM", "INT"] {
+        let mut exporter = Exporter::start(&[]);
+        let pid = exporter.pid();
+        assert_exits_promptly(&mut exporter, pid, name);
+    }
+}
+
+/// The PID of the only child of `parent` (unshare's forked child, PID 1 inside its namespace).
+fn only_child(parent: u32) -> u32 {
+    let path = format!("/proc/{parent}/task/{parent}/children");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let children: Vec<u32> = text.split_whitespace().map(|p| p.parse().unwrap()).collect();
+    assert_eq!(children.len(), 1, "children of {parent}: {children:?}");
+    children[0]
+}
+
+#[test]
+fn sigterm_to_pid_1_exits_0() {
+    for name in ["TERM", "INT"] {
+        let mut exporter = Exporter::start_wrapped(&["unshare", "--pid", "--fork", "--kill-child"], &[]);
+        let pid1 = only_child(exporter.pid());
+        let status = std::fs::read_to_string(format!("/proc/{pid1}/status")).unwrap();
+        let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap().to_string();
+        assert!(nspid.split_whitespace().last() == Some("1"), "not PID 1 in its namespace: {nspid}");
+        // unshare exits with its child's status, so the wrapper's exit tells how the exporter ended.
+        assert_exits_promptly(&mut exporter, pid1, name);
+    }
+}

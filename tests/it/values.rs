@@ -1,0 +1,92 @@
+//! Values over ticks (SPEC §3): every series advances together, one value per tick, on a grid.
+
+use crate::harness::{poll, sample, Exporter};
+use std::time::Duration;
+
+const SEQUENCES: &str = r#"[
+  {"name": "sq", "metric_type": "gauge", "custom_function": "square"},
+  {"name": "pw", "metric_type": "gauge", "custom_function": "power"},
+  {"name": "fib", "metric_type": "gauge", "custom_function": "fibonacci"},
+  {"name": "sq3", "metric_type": "gauge", "custom_function": "square", "reset_interval": 3}
+]"#;
+
+fn fibonacci(k: u64) -> f64 {
+    let (mut a, mut b) = (1.0, 1.0);
+    for _ in 1..k {
+        (a, b) = (b, a + b);
+    }
+    a
+}
+
+/// One scrape: (tick derived from the square, power, fibonacci, square with reset 3).
+fn scrape(exporter: &Exporter) -> (u64, f64, f64, f64) {
+    let body = exporter.get("/metrics").text();
+    let get = |name: &str| sample(&body, name).unwrap_or_else(|| panic!("no {name} in:\n{body}"));
+    let square = get("sq");
+    let k = square.sqrt() as u64;
+    assert_eq!((k * k) as f64, square, "square is not a square:\n{body}");
+    (k, get("pw"), get("fib"), get("sq3"))
+}
+
+#[test]
+fn sequences_advance_one_value_per_tick_together() {
+    let exporter = Exporter::with_config(SEQUENCES, &["--namespace", "", "--interval", "400ms"]);
+    let mut seen = Vec::new();
+    let done = poll(Duration::from_secs(20), || {
+        let (k, pw, fib, sq3) = scrape(&exporter);
+        // Whatever the timing, one scrape shows all series at the same tick k.
+        assert_eq!(pw, (k as f64).powf(k as f64), "power at tick {k}");
+        assert_eq!(fib, fibonacci(k), "fibonacci at tick {k}");
+        let i = (k - 1) % 3 + 1;
+        assert_eq!(sq3, (i * i) as f64, "square with reset_interval 3 at tick {k}");
+        if seen.last() != Some(&(k, pw, fib, sq3)) {
+            seen.push((k, pw, fib, sq3));
+        }
+        (seen.len() >= 6).then_some(())
+    });
+    assert!(done.is_some(), "saw only {seen:?}");
+    assert_eq!(
+        seen,
+        [
+            (1, 1.0, 1.0, 1.0),
+            (2, 4.0, 1.0, 4.0),
+            (3, 27.0, 2.0, 9.0),
+            (4, 256.0, 3.0, 1.0),
+            (5, 3125.0, 5.0, 4.0),
+            (6, 46656.0, 8.0, 9.0)
+        ]
+    );
+}
+
+#[test]
+fn power_keeps_serving_finite_values_past_its_143rd() {
+    let exporter = Exporter::with_config(SEQUENCES, &["--namespace", "", "--interval", "10ms"]);
+    let mut restarted_seen = false;
+    let done = poll(Duration::from_secs(30), || {
+        let body = exporter.get("/metrics").text();
+        for line in body.lines().filter(|l| !l.starts_with('#')) {
+            let value: f64 = line.rsplit_once(' ').unwrap().1.parse().unwrap();
+            assert!(value.is_finite(), "{line}");
+        }
+        let (k, pw, _, _) = scrape(&exporter);
+        if k > 143 {
+            restarted_seen |= pw < 1e300;
+        }
+        (k >= 160).then_some(())
+    });
+    assert!(done.is_some(), "did not reach 160 ticks");
+    assert!(restarted_seen, "power never restarted after its 143rd value");
+    assert!(exporter.stderr().contains("restarted: pw (value not finite)"), "{}", exporter.stderr());
+}
+
+#[test]
+fn tick_count_follows_the_grid() {
+    let exporter = Exporter::start(&["--interval", "100ms"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    let health = exporter.get("/health").json();
+    let ticks = health["ticks"].as_u64().unwrap() as i64;
+    let uptime = health["uptime_seconds"].as_f64().unwrap();
+    let expected = (uptime / 0.1).floor() as i64 + 1;
+    assert!((ticks - expected).abs() <= 1, "ticks {ticks} after {uptime} s; the grid says {expected}");
+    assert!(health["last_tick_seconds_ago"].as_f64().unwrap() < 0.3, "{health}");
+}
