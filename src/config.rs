@@ -5,6 +5,7 @@
 //! types) so that every message can name the entry, by index and name, and the field.
 
 use crate::error::Error;
+use crate::exposition::OWN_PREFIX;
 use crate::functions::{Factory, Registry, Step};
 use serde_json::{Map, Value};
 use std::num::NonZeroU64;
@@ -50,6 +51,10 @@ pub struct Entry {
     pub help: Option<String>,
     /// Makes the generators of this series.
     pub factory: Factory,
+    /// Everything that decides this series' values and identity (type, name, labels, function,
+    /// params, reset_interval), as one comparable string: a reload keeps a series' place in its
+    /// sequence when this did not change.
+    pub definition: String,
 }
 
 impl Entry {
@@ -58,6 +63,16 @@ impl Entry {
         match self.kind {
             Kind::Counter if !self.full_name.ends_with("_total") => format!("{}_total", self.full_name),
             _ => self.full_name.clone(),
+        }
+    }
+
+    /// `name{a="x",b="y"}` for log lines and messages.
+    pub fn series_name(&self) -> String {
+        let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        if labels.is_empty() {
+            self.sample_name()
+        } else {
+            format!("{}{{{}}}", self.sample_name(), labels.join(","))
         }
     }
 
@@ -174,6 +189,12 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
     if !is_metric_name(&full_name) {
         return Err(field("name", format!("{full_name:?} is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")));
     }
+    if full_name.starts_with(OWN_PREFIX) {
+        return Err(field(
+            "name",
+            format!("{full_name:?} uses the prefix {OWN_PREFIX}, reserved for the exporter's own metrics"),
+        ));
+    }
 
     let kind = match required_str("metric_type")? {
         "gauge" => Kind::Gauge,
@@ -222,7 +243,17 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         Some(v) => return Err(field("help", format!("expected a string, got {}", type_name(v)))),
     };
 
+    let definition = serde_json::json!([
+        kind.as_str(),
+        full_name,
+        labels,
+        function,
+        params,
+        reset_interval.map_or(0, NonZeroU64::get)
+    ])
+    .to_string();
     Ok(Entry {
+        definition,
         name: name.to_string(),
         full_name,
         kind,
@@ -388,6 +419,18 @@ mod tests {
                 {"name":"a","metric_type":"counter","custom_function":"power"}]"#,
             "entry 1 (\"a\"): its samples would be named ns_a_total, as are those of entry 0 (\"a_total\"), a gauge",
         );
+    }
+
+    #[test]
+    fn the_own_metrics_prefix_is_reserved() {
+        for (namespace, name) in [("", "metrics_generator_series"), ("metrics_generator", "ticks_total")] {
+            let text = format!(r#"[{{"name":"{name}","metric_type":"gauge","custom_function":"square"}}]"#);
+            let err = parse(&text, "t.json", namespace, &Registry::builtin()).err().unwrap().to_string();
+            assert!(
+                err.ends_with("uses the prefix metrics_generator_, reserved for the exporter's own metrics"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -1,15 +1,73 @@
-//! Rendering values into the Prometheus text format 0.0.4: escaping, value formatting, and the
-//! [`Catalog`], which holds every byte of the output that does not change between ticks.
+//! Rendering values into the Prometheus text format 0.0.4 and OpenMetrics 1.0: escaping, value
+//! formatting, and the [`Catalog`], which holds every byte of the output that does not change
+//! between ticks.
 //!
 //! Pure code: no I/O, no locks. Everything that depends only on the config (family headers,
 //! series names with their escaped labels) is rendered once when the catalog is built; a render
 //! then only appends values.
 
-use crate::config::Config;
+use crate::config::{Config, Kind};
 use std::borrow::Cow;
 
-/// The `Content-Type` of the text format.
-pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text format 0.0.4.
+    Text,
+    /// OpenMetrics 1.0.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The `Content-Type` of a body in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// The prefix of the exporter's own metrics; configured metrics may not use it.
+pub const OWN_PREFIX: &str = "metrics_generator_";
+
+/// Maps tick numbers to Unix times, for OpenMetrics `_created` samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clock {
+    /// Unix time of tick 1, in seconds.
+    pub first_tick: f64,
+    /// Seconds between ticks.
+    pub interval: f64,
+}
+
+impl Clock {
+    /// Unix time of tick `k` (k ≥ 1).
+    pub fn time_of(&self, k: u64) -> f64 {
+        self.first_tick + k.saturating_sub(1) as f64 * self.interval
+    }
+}
+
+/// The exporter's own state, served as `metrics_generator_*` metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Own {
+    pub ticks: u64,
+    pub series: usize,
+    pub reload_ok: bool,
+    /// Unix time of the last successful config load, in seconds.
+    pub reload_success_time: f64,
+    /// Unix time of start-up, in seconds.
+    pub started: f64,
+}
+
+/// One tick's values, as a render needs them.
+pub struct Sample<'a> {
+    /// One value per config entry.
+    pub values: &'a [f64],
+    /// The tick at which each series' current cycle began.
+    pub cycle_starts: &'a [u64],
+    pub clock: Clock,
+    pub own: &'a Own,
+}
 
 /// The fixed text of a config's exposition, grouped into families in the order of their first
 /// entry in the config.
@@ -19,16 +77,20 @@ pub struct Catalog {
 }
 
 struct Family {
-    /// `# HELP …\n# TYPE …\n`
-    header: String,
+    /// `# HELP …\n# TYPE …\n` in the text format.
+    text_header: String,
+    /// The same in OpenMetrics: counters are named without `_total`, HELP also escapes `"`.
+    om_header: String,
     series: Vec<SeriesLine>,
 }
 
 struct SeriesLine {
     /// Index of this series' value in the values slice (the config entry's index).
     index: usize,
-    /// `name{label="value",…} `, escaped, with the separating space.
+    /// `name{label="value",…} `, escaped, with the separating space; the same in both formats.
     prefix: String,
+    /// `name_created{…} ` for counters, served in OpenMetrics only.
+    created_prefix: Option<String>,
 }
 
 impl Catalog {
@@ -37,10 +99,11 @@ impl Catalog {
         let mut families: Vec<(String, Family)> = Vec::new();
         for (index, entry) in config.entries.iter().enumerate() {
             let sample = entry.sample_name();
-            let mut prefix = sample.clone();
-            write_labels(&mut prefix, &entry.labels);
-            prefix.push(' ');
-            let line = SeriesLine { index, prefix };
+            let mut labels = String::new();
+            write_labels(&mut labels, &entry.labels);
+            let created_prefix = (entry.kind == Kind::Counter)
+                .then(|| format!("{}_created{labels} ", sample.strip_suffix("_total").unwrap_or(&sample)));
+            let line = SeriesLine { index, prefix: format!("{sample}{labels} "), created_prefix };
             match families.iter_mut().find(|(name, _)| *name == sample) {
                 Some((_, family)) => family.series.push(line),
                 None => {
@@ -52,9 +115,15 @@ impl Catalog {
                         .filter(|e| e.sample_name() == sample)
                         .find_map(|e| e.help.clone())
                         .unwrap_or_else(|| entry.help());
-                    let header =
-                        format!("# HELP {sample} {}\n# TYPE {sample} {}\n", escape_help(&help), entry.kind.as_str());
-                    families.push((sample, Family { header, series: vec![line] }));
+                    let kind = entry.kind.as_str();
+                    let text_header = format!("# HELP {sample} {}\n# TYPE {sample} {kind}\n", escape_help(&help));
+                    let om_name = match entry.kind {
+                        Kind::Counter => sample.strip_suffix("_total").unwrap_or(&sample),
+                        Kind::Gauge => &sample,
+                    };
+                    let om_header =
+                        format!("# TYPE {om_name} {kind}\n# HELP {om_name} {}\n", escape_label_value(&help));
+                    families.push((sample, Family { text_header, om_header, series: vec![line] }));
                 }
             }
         }
@@ -66,19 +135,79 @@ impl Catalog {
         self.series
     }
 
-    /// Appends the whole text exposition of `values` (indexed like the config's entries) to `out`.
-    pub fn render_text(&self, values: &[f64], out: &mut Vec<u8>) {
+    /// Appends the whole exposition of one tick in `format` to `out`: the configured families,
+    /// then the exporter's own metrics, then (OpenMetrics) `# EOF`.
+    pub fn render(&self, format: Format, sample: &Sample, out: &mut Vec<u8>) {
         let mut floats = ryu::Buffer::new();
         let mut ints = itoa::Buffer::new();
+        let om = format == Format::OpenMetrics;
         for family in &self.families {
-            out.extend_from_slice(family.header.as_bytes());
+            out.extend_from_slice(if om { &family.om_header } else { &family.text_header }.as_bytes());
             for line in &family.series {
                 out.extend_from_slice(line.prefix.as_bytes());
-                out.extend_from_slice(format_value(values[line.index], &mut floats, &mut ints).as_bytes());
+                out.extend_from_slice(format_value(sample.values[line.index], &mut floats, &mut ints).as_bytes());
                 out.push(b'\n');
+                if let (true, Some(created)) = (om, &line.created_prefix) {
+                    out.extend_from_slice(created.as_bytes());
+                    let time = sample.clock.time_of(sample.cycle_starts[line.index]);
+                    out.extend_from_slice(format_value(time, &mut floats, &mut ints).as_bytes());
+                    out.push(b'\n');
+                }
             }
         }
+        render_own(format, sample.own, out);
+        if om {
+            out.extend_from_slice(b"# EOF\n");
+        }
     }
+}
+
+/// Appends the `metrics_generator_*` families.
+fn render_own(format: Format, own: &Own, out: &mut Vec<u8>) {
+    let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
+    let mut value = |v: f64| format_value(v, &mut floats, &mut ints).to_string();
+    let om = format == Format::OpenMetrics;
+    let gauge = |out: &mut Vec<u8>, name: &str, help: &str, sample: String| {
+        let text = if om {
+            format!("# TYPE {OWN_PREFIX}{name} gauge\n# HELP {OWN_PREFIX}{name} {help}\n{OWN_PREFIX}{sample}\n")
+        } else {
+            format!("# HELP {OWN_PREFIX}{name} {help}\n# TYPE {OWN_PREFIX}{name} gauge\n{OWN_PREFIX}{sample}\n")
+        };
+        out.extend_from_slice(text.as_bytes());
+    };
+    gauge(
+        out,
+        "build_info",
+        "Build information of metrics-generator; the value is always 1.",
+        format!("build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION")),
+    );
+    let ticks = value(own.ticks as f64);
+    let text = if om {
+        format!(
+            "# TYPE {OWN_PREFIX}ticks counter\n# HELP {OWN_PREFIX}ticks Ticks since start-up.\n\
+             {OWN_PREFIX}ticks_total {ticks}\n{OWN_PREFIX}ticks_created {}\n",
+            value(own.started)
+        )
+    } else {
+        format!(
+            "# HELP {OWN_PREFIX}ticks_total Ticks since start-up.\n# TYPE {OWN_PREFIX}ticks_total counter\n\
+             {OWN_PREFIX}ticks_total {ticks}\n"
+        )
+    };
+    out.extend_from_slice(text.as_bytes());
+    gauge(out, "series", "Series served from the config.", format!("series {}", own.series));
+    gauge(
+        out,
+        "config_last_reload_successful",
+        "Whether the last config load succeeded (1) or failed (0).",
+        format!("config_last_reload_successful {}", u8::from(own.reload_ok)),
+    );
+    gauge(
+        out,
+        "config_last_reload_success_timestamp_seconds",
+        "Unix time of the last successful config load.",
+        format!("config_last_reload_success_timestamp_seconds {}", value(own.reload_success_time)),
+    );
 }
 
 /// Appends `{a="x",b="y"}` (nothing for no labels) with escaped values.
@@ -201,29 +330,76 @@ mod tests {
         assert!(matches!(escape_label_value("plain"), Cow::Borrowed(_)));
     }
 
-    #[test]
-    fn families_are_grouped_in_config_order() {
+    fn rendered(format: Format) -> String {
         let config = parse(
             r#"[{"name":"b","metric_type":"gauge","custom_function":"square","labels":{"k":"1"}},
-                {"name":"a","metric_type":"counter","custom_function":"square","help":"A \\ counter"},
+                {"name":"a","metric_type":"counter","custom_function":"square","help":"A \\ \"counter\""},
                 {"name":"b","metric_type":"gauge","custom_function":"square","labels":{"k":"2"}}]"#,
             "t",
             "ns",
             &Registry::builtin(),
         )
         .unwrap();
+        let own = Own { ticks: 3, series: 3, reload_ok: true, reload_success_time: 1000.0, started: 1000.0 };
+        let sample = Sample {
+            values: &[1.0, 2.5, 3.0],
+            cycle_starts: &[1, 2, 1],
+            clock: Clock { first_tick: 1000.0, interval: 0.5 },
+            own: &own,
+        };
         let mut out = Vec::new();
-        Catalog::new(&config).render_text(&[1.0, 2.5, 3.0], &mut out);
+        Catalog::new(&config).render(format, &sample, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn text_format() {
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            rendered(Format::Text),
             r#"# HELP ns_b Synthetic gauge following the square function.
 # TYPE ns_b gauge
 ns_b{k="1"} 1
 ns_b{k="2"} 3
-# HELP ns_a_total A \\ counter
+# HELP ns_a_total A \\ "counter"
 # TYPE ns_a_total counter
 ns_a_total 2.5
+# HELP metrics_generator_build_info Build information of metrics-generator; the value is always 1.
+# TYPE metrics_generator_build_info gauge
+metrics_generator_build_info{version="VERSION"} 1
+# HELP metrics_generator_ticks_total Ticks since start-up.
+# TYPE metrics_generator_ticks_total counter
+metrics_generator_ticks_total 3
+# HELP metrics_generator_series Series served from the config.
+# TYPE metrics_generator_series gauge
+metrics_generator_series 3
+# HELP metrics_generator_config_last_reload_successful Whether the last config load succeeded (1) or failed (0).
+# TYPE metrics_generator_config_last_reload_successful gauge
+metrics_generator_config_last_reload_successful 1
+# HELP metrics_generator_config_last_reload_success_timestamp_seconds Unix time of the last successful config load.
+# TYPE metrics_generator_config_last_reload_success_timestamp_seconds gauge
+metrics_generator_config_last_reload_success_timestamp_seconds 1000
+"#
+            .replace("VERSION", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn openmetrics_format() {
+        let om = rendered(Format::OpenMetrics);
+        let configured = om.split("# TYPE metrics_generator_build_info").next().unwrap();
+        assert_eq!(
+            configured,
+            r#"# TYPE ns_b gauge
+# HELP ns_b Synthetic gauge following the square function.
+ns_b{k="1"} 1
+ns_b{k="2"} 3
+# TYPE ns_a counter
+# HELP ns_a A \\ \"counter\"
+ns_a_total 2.5
+ns_a_created 1000.5
 "#
         );
+        assert!(om.contains("\nmetrics_generator_ticks_total 3\nmetrics_generator_ticks_created 1000\n"), "{om}");
+        assert!(om.ends_with("\n# EOF\n"), "{om}");
     }
 }

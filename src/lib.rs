@@ -12,6 +12,7 @@ pub mod error;
 pub mod exposition;
 pub mod expr;
 pub mod functions;
+pub mod negotiate;
 pub mod sequence;
 pub mod server;
 pub mod state;
@@ -20,23 +21,29 @@ use cli::{Args, Mode};
 use error::Error;
 use functions::Registry;
 use state::State;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The version reported by `--version`, `/health` and the landing page.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Does what `args` asks for with the functions of `registry`: serves forever, or prints what was
-/// asked and returns.
-pub fn run(args: &Args, registry: &Registry) -> Result<(), Error> {
+/// Does what `args` asks for with the functions of `registry`: serves until SIGTERM or SIGINT, or
+/// prints what was asked and returns.
+pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
     match args.mode {
         Mode::Help => print!("{}", cli::HELP),
         Mode::Version => println!("metrics-generator {VERSION}"),
         Mode::ListFunctions => print!("{}", registry.describe()),
         Mode::CheckConfig => {
-            let config = config::load(args.config.as_deref(), &args.namespace, registry)?;
+            let config = config::load(args.config.as_deref(), &args.namespace, &registry)?;
             print!("{}", summary(&config));
         }
-        Mode::Serve => serve(args, registry)?,
+        Mode::Serve => {
+            let running = start(args, registry)?;
+            handle_signals(running.reloader.clone())?;
+            running.wait();
+        }
     }
     Ok(())
 }
@@ -45,44 +52,114 @@ pub fn run(args: &Args, registry: &Registry) -> Result<(), Error> {
 fn summary(config: &config::Config) -> String {
     let mut out = format!("config {} is valid: {} series\n", config.source, config.entries.len());
     for e in &config.entries {
-        let labels: Vec<String> = e.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-        let labels = if labels.is_empty() { String::new() } else { format!("{{{}}}", labels.join(",")) };
         let reset = e.reset_interval.map(|r| format!(", reset every {r} values")).unwrap_or_default();
-        out.push_str(&format!("  {}{labels} {} {}{reset}\n", e.sample_name(), e.kind.as_str(), e.function));
+        out.push_str(&format!("  {} {} {}{reset}\n", e.series_name(), e.kind.as_str(), e.function));
     }
     out
 }
 
-fn serve(args: &Args, registry: &Registry) -> Result<(), Error> {
-    let config = config::load(args.config.as_deref(), &args.namespace, registry)?;
+/// A running exporter: ticking and answering requests on its own threads.
+pub struct Running {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// The shared state, for inspection.
+    pub state: Arc<State>,
+    /// Reloads the config from where it was first loaded.
+    pub reloader: Arc<Reloader>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Blocks while the request threads run (normally until the process ends).
+    pub fn wait(self) {
+        for worker in self.workers {
+            if worker.join().is_err() {
+                log::warn!("a request thread ended with a panic");
+            }
+        }
+    }
+}
+
+/// Loads the config, runs tick 1, binds the listen address and starts the ticker and request
+/// threads. Signals are not handled here (see [`run`]), so tests can run exporters in-process.
+pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
+    let config = config::load(args.config.as_deref(), &args.namespace, &registry)?;
     let (series, source) = (config.entries.len(), config.source.clone());
     let state = Arc::new(State::new(config, args.interval));
     // Tick 1 happens at start-up, so the very first scrape already shows first values.
     state.tick();
-    exit_on_signals()?;
     let server = tiny_http::Server::http(args.listen)
         .map_err(|e| Error::Listen { address: args.listen.to_string(), message: e.to_string() })?;
+    let addr = server.server_addr().to_ip().unwrap_or(args.listen);
     log::info!("serving {series} series from {source}, one tick every {:?}", args.interval);
-    log::info!("listening on http://{}", server.server_addr());
+    log::info!("listening on http://{addr}");
     let ticker_state = state.clone();
     std::thread::Builder::new()
         .name("ticker".into())
         .spawn(move || state::run_ticker(&ticker_state))
         .map_err(|e| Error::Startup(format!("cannot start the ticker thread: {e}")))?;
-    server::serve(Arc::new(server), state);
-    Ok(())
+    let reloader = Arc::new(Reloader {
+        path: args.config.clone(),
+        namespace: args.namespace.clone(),
+        registry,
+        state: state.clone(),
+    });
+    let reload_from_http = reloader.clone();
+    let reload: Arc<server::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
+    let workers = server::spawn(Arc::new(server), state.clone(), reload)
+        .map_err(|e| Error::Startup(format!("cannot start the request threads: {e}")))?;
+    Ok(Running { addr, state, reloader, workers })
 }
 
-/// SIGTERM and SIGINT end the process at once with status 0. Handlers are installed explicitly
-/// because a process running as PID 1 in a container gets no default action for them.
-fn exit_on_signals() -> Result<(), Error> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
+/// Reads the config again from where it was first loaded, on SIGHUP or `POST /-/reload`.
+pub struct Reloader {
+    path: Option<PathBuf>,
+    namespace: String,
+    registry: Registry,
+    state: Arc<State>,
+}
+
+impl Reloader {
+    /// Loads and validates the config; a valid one replaces the running one (see
+    /// [`State::reload`]), an invalid one is logged and changes nothing but the reload metrics.
+    pub fn reload(&self) -> Result<String, Error> {
+        match config::load(self.path.as_deref(), &self.namespace, &self.registry) {
+            Ok(config) => {
+                let (series, source) = (config.entries.len(), config.source.clone());
+                let stats = self.state.reload(config);
+                let summary = format!(
+                    "config {source} reloaded: {series} series ({} kept their place, {} started, {} removed)",
+                    stats.kept, stats.started, stats.removed
+                );
+                log::info!("{summary}");
+                Ok(summary)
+            }
+            Err(e) => {
+                self.state.reload_failed();
+                log::error!("reload rejected, the running config keeps serving: {e}");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// SIGTERM and SIGINT end the process at once with status 0; SIGHUP reloads the config. Handlers
+/// are installed explicitly because a process running as PID 1 in a container gets no default
+/// action for SIGTERM and SIGINT.
+fn handle_signals(reloader: Arc<Reloader>) -> Result<(), Error> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .map_err(|e| Error::Startup(format!("cannot install signal handlers: {e}")))?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
+            for signal in signals.forever() {
+                if signal == SIGHUP {
+                    log::info!("SIGHUP received, reloading the config");
+                    // The outcome is logged by reload itself.
+                    let _ = reloader.reload();
+                    continue;
+                }
                 let name = if signal == SIGTERM { "SIGTERM" } else { "SIGINT" };
                 log::info!("{name} received, exiting");
                 std::process::exit(0);

@@ -10,7 +10,7 @@ fn main() {
     };
     let level = if args.verbose { "debug" } else { "info" };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
-    if let Err(e) = run(&args, &Registry::builtin()) {
+    if let Err(e) = run(&args, Registry::builtin()) {
         fail(&e);
     }
 }

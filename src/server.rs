@@ -2,7 +2,8 @@
 //! and answer. Handlers only read: they clone the current snapshot's `Arc` and write its bytes with
 //! no lock held.
 
-use crate::exposition::TEXT_CONTENT_TYPE;
+use crate::exposition::format_value;
+use crate::negotiate::{accepts_gzip, choose_format};
 use crate::state::{Snapshot, State};
 use std::io::Cursor;
 use std::sync::Arc;
@@ -12,36 +13,38 @@ use tiny_http::{Header, Method, Request, Response, StatusCode};
 /// so there are a few; the machines this runs on are small, so not many.
 pub const WORKERS: usize = 4;
 
-/// Serves requests from `server` on [`WORKERS`] threads; returns only if the server is closed.
-pub fn serve(server: Arc<tiny_http::Server>, state: Arc<State>) {
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (server, state) = (server.clone(), state.clone());
-            std::thread::spawn(move || {
+/// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
+pub type Reload = dyn Fn() -> Result<String, String> + Send + Sync;
+
+/// Starts [`WORKERS`] threads answering requests from `server`; they run until it is closed.
+pub fn spawn(
+    server: Arc<tiny_http::Server>,
+    state: Arc<State>,
+    reload: Arc<Reload>,
+) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
+    (0..WORKERS)
+        .map(|i| {
+            let (server, state, reload) = (server.clone(), state.clone(), reload.clone());
+            std::thread::Builder::new().name(format!("http-{i}")).spawn(move || {
                 for request in server.incoming_requests() {
-                    handle(request, &state);
+                    handle(request, &state, &*reload);
                 }
             })
         })
-        .collect();
-    for worker in workers {
-        if worker.join().is_err() {
-            log::warn!("a request thread ended with a panic");
-        }
-    }
+        .collect()
 }
 
-/// A response body: static text, owned bytes, or the text of a snapshot, shared without copying.
+/// A response body: owned bytes, or a body of a snapshot, shared without copying.
 enum Body {
     Owned(Vec<u8>),
-    Metrics(Arc<Snapshot>),
+    Metrics(Arc<Snapshot>, crate::exposition::Format, bool),
 }
 
 impl AsRef<[u8]> for Body {
     fn as_ref(&self) -> &[u8] {
         match self {
             Body::Owned(bytes) => bytes,
-            Body::Metrics(snapshot) => snapshot.text(),
+            Body::Metrics(snapshot, format, gzip) => snapshot.body(*format, *gzip),
         }
     }
 }
@@ -68,31 +71,74 @@ enum Route {
     Metrics,
     Health,
     Landing,
+    Healthy,
+    Ready,
+    Reload,
 }
 
-fn route(path: &str) -> Option<Route> {
-    match path {
-        "/metrics" => Some(Route::Metrics),
-        "/health" => Some(Route::Health),
-        "/" => Some(Route::Landing),
-        _ => None,
+impl Route {
+    fn of(path: &str) -> Option<Route> {
+        Some(match path {
+            "/metrics" => Route::Metrics,
+            "/health" => Route::Health,
+            "/" => Route::Landing,
+            "/-/healthy" => Route::Healthy,
+            "/-/ready" => Route::Ready,
+            "/-/reload" => Route::Reload,
+            _ => return None,
+        })
+    }
+
+    /// The methods this route answers, as the `Allow` header lists them.
+    fn allow(self) -> &'static str {
+        match self {
+            Route::Reload => "POST, PUT",
+            _ => "GET, HEAD",
+        }
+    }
+
+    fn allows(self, method: &Method) -> bool {
+        match self {
+            Route::Reload => matches!(method, Method::Post | Method::Put),
+            _ => matches!(method, Method::Get | Method::Head),
+        }
     }
 }
 
+/// The value of the first request header called `name`.
+fn request_header<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
+    request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
+}
+
 /// Routes one request and answers it; a failure to answer is logged, never fatal.
-fn handle(request: Request, state: &State) {
+fn handle(request: Request, state: &State, reload: &Reload) {
     let path = request.url().split('?').next().unwrap_or("").to_string();
     let method = request.method().clone();
-    let response = match route(&path) {
+    let response = match Route::of(&path) {
         None => text(404, "not found"),
-        Some(_) if !matches!(method, Method::Get | Method::Head) => {
-            text(405, "method not allowed").with_header(header("Allow", "GET, HEAD"))
+        Some(route) if !route.allows(&method) => {
+            text(405, "method not allowed").with_header(header("Allow", route.allow()))
         }
-        Some(Route::Metrics) => reply(200, TEXT_CONTENT_TYPE, Body::Metrics(state.snapshot())),
+        Some(Route::Metrics) => {
+            let format = choose_format(request_header(&request, "Accept"));
+            let gzip = accepts_gzip(request_header(&request, "Accept-Encoding"));
+            let mut response = reply(200, format.content_type(), Body::Metrics(state.snapshot(), format, gzip))
+                .with_header(header("Vary", "Accept, Accept-Encoding"));
+            if gzip {
+                response.add_header(header("Content-Encoding", "gzip"));
+            }
+            response
+        }
         Some(Route::Health) => health(state),
         Some(Route::Landing) => {
             reply(200, "text/html; charset=utf-8", Body::Owned(landing(&state.snapshot()).into_bytes()))
         }
+        Some(Route::Healthy) => text(200, "metrics-generator is Healthy."),
+        Some(Route::Ready) => text(200, "metrics-generator is Ready."),
+        Some(Route::Reload) => match reload() {
+            Ok(summary) => text(200, &summary),
+            Err(reason) => text(500, &format!("failed to reload config: {reason}")),
+        },
     };
     if let Err(e) = request.respond(response) {
         log::warn!("answering {method} {path}: {e}");
@@ -120,7 +166,7 @@ fn landing(snapshot: &Snapshot) -> String {
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
     for (entry, value) in snapshot.config.entries.iter().zip(&snapshot.values) {
         let labels: Vec<String> = entry.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-        let value = crate::exposition::format_value(*value, &mut floats, &mut ints);
+        let value = format_value(*value, &mut floats, &mut ints);
         rows.push_str(&format!(
             "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             html(&entry.sample_name()),
@@ -132,7 +178,8 @@ fn landing(snapshot: &Snapshot) -> String {
     }
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>metrics-generator</title></head>\n<body>\n\
-         <h1>metrics-generator</h1>\n<p><a href=\"/metrics\">/metrics</a> · <a href=\"/health\">/health</a></p>\n\
+         <h1>metrics-generator</h1>\n<p><a href=\"/metrics\">/metrics</a> · <a href=\"/health\">/health</a> · \
+         <a href=\"/-/healthy\">/-/healthy</a> · <a href=\"/-/ready\">/-/ready</a></p>\n\
          <p>{} series from {}, tick {}.</p>\n\
          <table>\n<tr><th>metric</th><th>labels</th><th>type</th><th>function</th><th>value</th></tr>\n{rows}</table>\n\
          </body></html>\n",

@@ -1,15 +1,19 @@
-//! All series behind one `Mutex`, the tick that advances them together, and the immutable
+//! The running series, the tick that advances them together, config reloads, and the immutable
 //! [`Snapshot`] that scrapes read.
 //!
-//! A tick replaces the published snapshot; a scrape clones the `Arc` of the current one and lets
-//! go of the lock before it renders or writes anything. The text of a snapshot is rendered at most
-//! once, by the first scrape that wants it, and then served as the same bytes until the next tick.
+//! Two locks, always taken in this order: `engine` (the sequences; only the ticker and a reload
+//! take it) and `published` (the current snapshot; everyone takes it, briefly). A scrape clones the
+//! snapshot's `Arc` and lets go before it renders or writes anything, so neither a slow client nor
+//! a slow function can block the others. Each body of a snapshot (format × compression) is
+//! rendered at most once, by the first scrape that wants it, and then served as the same bytes
+//! until the next tick.
 
 use crate::config::Config;
-use crate::exposition::Catalog;
+use crate::exposition::{Catalog, Clock, Format, Own, Sample};
 use crate::sequence::{Restart, Sequence};
+use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What one tick produced: the values of every series, with what is needed to render them.
 pub struct Snapshot {
@@ -17,37 +21,75 @@ pub struct Snapshot {
     pub ticks: u64,
     /// One value per config entry, in config order.
     pub values: Vec<f64>,
+    /// The tick at which each series' current cycle began.
+    pub cycle_starts: Vec<u64>,
     /// The config these values come from.
     pub config: Arc<Config>,
     catalog: Arc<Catalog>,
-    text: OnceLock<Vec<u8>>,
+    clock: Clock,
+    own: Own,
+    /// Text, text gzipped, OpenMetrics, OpenMetrics gzipped.
+    bodies: [OnceLock<Vec<u8>>; 4],
 }
 
 impl Snapshot {
-    /// The text exposition (format 0.0.4), rendered on first use.
-    pub fn text(&self) -> &[u8] {
-        self.text.get_or_init(|| {
-            let mut out = Vec::with_capacity(self.values.len() * 64 + 256);
-            self.catalog.render_text(&self.values, &mut out);
-            out
+    /// The exposition in `format`, gzip-compressed when `gzip`; rendered on first use.
+    pub fn body(&self, format: Format, gzip: bool) -> &[u8] {
+        let slot = match format {
+            Format::Text => 0,
+            Format::OpenMetrics => 2,
+        } + usize::from(gzip);
+        self.bodies[slot].get_or_init(|| {
+            if gzip {
+                compress(self.body(format, false))
+            } else {
+                let mut out = Vec::with_capacity(self.values.len() * 64 + 1024);
+                let sample = Sample {
+                    values: &self.values,
+                    cycle_starts: &self.cycle_starts,
+                    clock: self.clock,
+                    own: &self.own,
+                };
+                self.catalog.render(format, &sample, &mut out);
+                out
+            }
         })
     }
 }
 
-/// The shared state of the exporter.
-pub struct State {
-    inner: Mutex<Inner>,
-    interval: Duration,
-    started: Instant,
+/// gzip at the fastest level: the body is compressed once per tick, and most of its size is
+/// repeated names, which even the fastest level removes.
+fn compress(plain: &[u8]) -> Vec<u8> {
+    let mut encoder =
+        flate2::write::GzEncoder::new(Vec::with_capacity(plain.len() / 4 + 64), flate2::Compression::fast());
+    // Writing into a Vec cannot fail.
+    encoder.write_all(plain).expect("gzip into memory");
+    encoder.finish().expect("gzip into memory")
 }
 
-struct Inner {
+/// The shared state of the exporter.
+pub struct State {
+    engine: Mutex<Engine>,
+    published: Mutex<Published>,
+    interval: Duration,
+    started: Instant,
+    clock: Clock,
+}
+
+/// What only the ticker and reloads touch.
+struct Engine {
     sequences: Vec<Sequence>,
-    ticks: u64,
-    last_tick: Instant,
     config: Arc<Config>,
     catalog: Arc<Catalog>,
+    ticks: u64,
+    reload_ok: bool,
+    reload_success_time: f64,
+}
+
+/// What every reader needs.
+struct Published {
     snapshot: Arc<Snapshot>,
+    last_tick: Instant,
 }
 
 /// Health as `/health` reports it.
@@ -61,31 +103,50 @@ pub struct Health {
     pub interval: Duration,
 }
 
+/// What a successful reload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReloadStats {
+    /// Series whose definition did not change: they keep their place in their sequence.
+    pub kept: usize,
+    /// New or changed series: they start at their first value.
+    pub started: usize,
+    /// Series no longer in the config.
+    pub removed: usize,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Whole seconds, as Prometheus reports its own reload timestamps.
+fn unix_seconds() -> f64 {
+    unix_now().floor()
+}
+
+/// Takes a lock even if a panic elsewhere poisoned it: the data behind both locks is only ever
+/// replaced whole, so it is still consistent, and one panic must not take scrapes down.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl State {
     /// The state of `config` before its first tick; call [`State::tick`] once to serve tick 1.
     pub fn new(config: Config, interval: Duration) -> Self {
+        let now = unix_now();
         let config = Arc::new(config);
         let catalog = Arc::new(Catalog::new(&config));
         let sequences = config.entries.iter().map(|e| Sequence::new(e.factory.clone(), e.reset_interval)).collect();
-        let now = Instant::now();
-        let snapshot = Arc::new(Snapshot {
-            ticks: 0,
-            values: vec![f64::NAN; config.entries.len()],
-            config: config.clone(),
-            catalog: catalog.clone(),
-            text: OnceLock::new(),
-        });
+        let clock = Clock { first_tick: now, interval: interval.as_secs_f64() };
+        let engine =
+            Engine { sequences, config, catalog, ticks: 0, reload_ok: true, reload_success_time: unix_seconds() };
+        let snapshot = Arc::new(snapshot_of(&engine, clock, now));
         State {
-            inner: Mutex::new(Inner { sequences, ticks: 0, last_tick: now, config, catalog, snapshot }),
+            engine: Mutex::new(engine),
+            published: Mutex::new(Published { snapshot, last_tick: Instant::now() }),
             interval,
-            started: now,
+            started: Instant::now(),
+            clock,
         }
-    }
-
-    /// A panic elsewhere while the lock was held must not take scrapes down with it: the data
-    /// behind the lock is only ever replaced whole, so it is still consistent.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The time between ticks.
@@ -93,67 +154,132 @@ impl State {
         self.interval
     }
 
-    /// When tick 1 happened; tick k is due at `started + (k-1)·interval`.
+    /// When the state was created: tick k is due at `started + (k-1)·interval`.
     pub fn started(&self) -> Instant {
         self.started
+    }
+
+    fn publish(&self, engine: &Engine, ticked: bool) {
+        let snapshot = Arc::new(snapshot_of(engine, self.clock, self.clock.first_tick));
+        let mut published = lock(&self.published);
+        published.snapshot = snapshot;
+        if ticked {
+            published.last_tick = Instant::now();
+        }
     }
 
     /// Advances every series by one value and publishes the new snapshot. Restarts are logged at
     /// warn, in one line per tick so that many series restarting together do not flood the log.
     pub fn tick(&self) -> u64 {
         let mut restarts: Vec<(usize, Restart)> = Vec::new();
-        let (n, config) = {
-            let mut inner = self.lock();
-            let n = inner.ticks + 1;
-            for (index, seq) in inner.sequences.iter_mut().enumerate() {
-                if let Some(why) = seq.advance(n) {
-                    restarts.push((index, why));
-                }
+        let mut engine = lock(&self.engine);
+        let n = engine.ticks + 1;
+        for (index, seq) in engine.sequences.iter_mut().enumerate() {
+            if let Some(why) = seq.advance(n) {
+                restarts.push((index, why));
             }
-            let values = inner.sequences.iter().map(Sequence::value).collect();
-            inner.snapshot = Arc::new(Snapshot {
-                ticks: n,
-                values,
-                config: inner.config.clone(),
-                catalog: inner.catalog.clone(),
-                text: OnceLock::new(),
-            });
-            inner.ticks = n;
-            inner.last_tick = Instant::now();
-            (n, inner.config.clone())
-        };
+        }
+        engine.ticks = n;
+        self.publish(&engine, true);
         log::debug!("tick {n}");
         if !restarts.is_empty() {
-            log::warn!("tick {n}: {}", describe_restarts(&config, &restarts));
+            log::warn!("tick {n}: {}", describe_restarts(&engine.config, &restarts));
         }
         n
     }
 
+    /// Replaces the config. Series whose definition (name, labels, type, function, params,
+    /// reset_interval) did not change keep their sequence and so their place in it; new ones
+    /// start at their first value at once; removed ones disappear.
+    pub fn reload(&self, config: Config) -> ReloadStats {
+        let mut engine = lock(&self.engine);
+        let mut old: Vec<Option<Sequence>> = engine.sequences.drain(..).map(Some).collect();
+        let mut stats = ReloadStats { kept: 0, started: 0, removed: 0 };
+        let n = engine.ticks;
+        let sequences = config
+            .entries
+            .iter()
+            .map(|entry| {
+                let same = engine.config.entries.iter().position(|e| e.definition == entry.definition);
+                match same.and_then(|index| old[index].take()) {
+                    Some(seq) => {
+                        stats.kept += 1;
+                        seq
+                    }
+                    None => {
+                        stats.started += 1;
+                        let mut seq = Sequence::new(entry.factory.clone(), entry.reset_interval);
+                        if n > 0 {
+                            seq.advance(n);
+                        }
+                        seq
+                    }
+                }
+            })
+            .collect();
+        stats.removed = old.iter().filter(|s| s.is_some()).count();
+        let config = Arc::new(config);
+        engine.catalog = Arc::new(Catalog::new(&config));
+        engine.config = config;
+        engine.sequences = sequences;
+        engine.reload_ok = true;
+        engine.reload_success_time = unix_seconds();
+        self.publish(&engine, false);
+        stats
+    }
+
+    /// Records a failed reload: the running config keeps serving.
+    pub fn reload_failed(&self) {
+        let mut engine = lock(&self.engine);
+        engine.reload_ok = false;
+        self.publish(&engine, false);
+    }
+
     /// The current snapshot; the lock is held only to clone an `Arc`.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.lock().snapshot.clone()
+        lock(&self.published).snapshot.clone()
     }
 
     /// How many ticks have happened.
     pub fn ticks(&self) -> u64 {
-        self.lock().ticks
+        self.snapshot().ticks
     }
 
     /// Health: unhealthy when the ticker has missed two intervals.
     pub fn health(&self) -> Health {
-        let (ticks, last_tick, series) = {
-            let inner = self.lock();
-            (inner.ticks, inner.last_tick, inner.sequences.len())
+        let (snapshot, last_tick) = {
+            let published = lock(&self.published);
+            (published.snapshot.clone(), published.last_tick)
         };
         let since_last_tick = last_tick.elapsed();
         Health {
             healthy: since_last_tick <= self.interval * 2,
-            series,
-            ticks,
+            series: snapshot.values.len(),
+            ticks: snapshot.ticks,
             uptime: self.started.elapsed(),
             since_last_tick,
             interval: self.interval,
         }
+    }
+}
+
+fn snapshot_of(engine: &Engine, clock: Clock, started: f64) -> Snapshot {
+    let own = Own {
+        ticks: engine.ticks,
+        series: engine.sequences.len(),
+        reload_ok: engine.reload_ok,
+        reload_success_time: engine.reload_success_time,
+        started,
+    };
+    Snapshot {
+        ticks: engine.ticks,
+        values: engine.sequences.iter().map(Sequence::value).collect(),
+        cycle_starts: engine.sequences.iter().map(Sequence::cycle_start).collect(),
+        config: engine.config.clone(),
+        catalog: engine.catalog.clone(),
+        clock,
+        own,
+        bodies: Default::default(),
     }
 }
 
@@ -164,18 +290,12 @@ fn describe_restarts(config: &Config, restarts: &[(usize, Restart)]) -> String {
     let mut names: Vec<String> = restarts
         .iter()
         .take(SHOWN)
-        .map(|&(index, why)| {
-            let entry = &config.entries[index];
-            let labels: Vec<String> = entry.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-            let labels = if labels.is_empty() { String::new() } else { format!("{{{}}}", labels.join(",")) };
-            format!("{}{labels} ({})", entry.sample_name(), why.describe())
-        })
+        .map(|&(index, why)| format!("{} ({})", config.entries[index].series_name(), why.describe()))
         .collect();
     if restarts.len() > SHOWN {
         names.push(format!("and {} more", restarts.len() - SHOWN));
     }
-    let plural = if restarts.len() == 1 { "" } else { "s" };
-    format!("{} series{plural} restarted: {}", restarts.len(), names.join(", "))
+    format!("{} series restarted: {}", restarts.len(), names.join(", "))
 }
 
 /// Runs ticks 2, 3, … on the fixed grid `started + (k-1)·interval`, forever. When the thread wakes
@@ -206,17 +326,19 @@ mod tests {
     use crate::config::parse;
     use crate::functions::Registry;
 
+    fn config(text: &str) -> Config {
+        parse(text, "t", "", &Registry::builtin()).unwrap()
+    }
+
     #[test]
     fn ticks_advance_every_series_together() {
-        let config = parse(
-            r#"[{"name":"s","metric_type":"gauge","custom_function":"square"},
-                {"name":"f","metric_type":"gauge","custom_function":"fibonacci","reset_interval":2}]"#,
-            "t",
-            "",
-            &Registry::builtin(),
-        )
-        .unwrap();
-        let state = State::new(config, Duration::from_secs(1));
+        let state = State::new(
+            config(
+                r#"[{"name":"s","metric_type":"gauge","custom_function":"square"},
+                    {"name":"f","metric_type":"gauge","custom_function":"fibonacci","reset_interval":2}]"#,
+            ),
+            Duration::from_secs(1),
+        );
         let seen: Vec<Vec<f64>> = (0..4)
             .map(|_| {
                 state.tick();
@@ -225,7 +347,64 @@ mod tests {
             .collect();
         assert_eq!(seen, [vec![1.0, 1.0], vec![4.0, 1.0], vec![9.0, 1.0], vec![16.0, 1.0]]);
         assert_eq!(state.snapshot().ticks, 4);
-        assert!(String::from_utf8_lossy(state.snapshot().text()).contains("\ns 16\n"));
+        let text = String::from_utf8_lossy(state.snapshot().body(Format::Text, false)).into_owned();
+        assert!(text.contains("\ns 16\n"), "{text}");
+        assert!(text.contains("\nmetrics_generator_ticks_total 4\n"), "{text}");
+    }
+
+    #[test]
+    fn gzip_bodies_decode_to_the_plain_ones() {
+        use std::io::Read as _;
+        let state = State::new(
+            config(r#"[{"name":"s","metric_type":"counter","custom_function":"square"}]"#),
+            Duration::from_secs(1),
+        );
+        state.tick();
+        let snapshot = state.snapshot();
+        for format in [Format::Text, Format::OpenMetrics] {
+            let mut decoded = Vec::new();
+            flate2::read::GzDecoder::new(snapshot.body(format, true)).read_to_end(&mut decoded).unwrap();
+            assert_eq!(decoded, snapshot.body(format, false));
+        }
+    }
+
+    #[test]
+    fn reload_keeps_unchanged_series_in_place() {
+        let state = State::new(
+            config(
+                r#"[{"name":"a","metric_type":"gauge","custom_function":"square"},
+                    {"name":"b","metric_type":"gauge","custom_function":"square"}]"#,
+            ),
+            Duration::from_secs(1),
+        );
+        for _ in 0..3 {
+            state.tick();
+        }
+        let stats = state.reload(config(
+            r#"[{"name":"c","metric_type":"gauge","custom_function":"square"},
+                {"name":"a","metric_type":"gauge","custom_function":"square","help":"new help"},
+                {"name":"b","metric_type":"gauge","custom_function":"square","reset_interval":2}]"#,
+        ));
+        assert_eq!(stats, ReloadStats { kept: 1, started: 2, removed: 1 });
+        assert_eq!(state.snapshot().values, [1.0, 9.0, 1.0]);
+        state.tick();
+        assert_eq!(state.snapshot().values, [4.0, 16.0, 4.0]);
+        assert_eq!(state.snapshot().ticks, 4);
+    }
+
+    #[test]
+    fn a_stalled_ticker_makes_health_unhealthy() {
+        let state = State::new(
+            config(r#"[{"name":"s","metric_type":"gauge","custom_function":"square"}]"#),
+            Duration::from_millis(10),
+        );
+        state.tick();
+        assert!(state.health().healthy);
+        std::thread::sleep(Duration::from_millis(40));
+        let health = state.health();
+        assert!(!health.healthy, "{health:?}");
+        state.tick();
+        assert!(state.health().healthy);
     }
 
     #[test]
