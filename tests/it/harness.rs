@@ -343,3 +343,22 @@ pub fn assert_fails(out: &Output, code: i32, needle: &str) {
     assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected:\n{stderr}");
 }
+
+/// Whether `python3` can import `module`. When it cannot, fails the test under
+/// [`tools_required`], else prints why the test is skipped and returns false.
+pub fn require_python_module(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            !tools_required(),
+            "python3 with {module} is required (REQUIRE_TOOLS=1 or CI=true); .ci/run installs it"
+        );
+        eprintln!("SKIPPED: python3 cannot import {module} (set REQUIRE_TOOLS=1 to make this a failure)");
+    }
+    ok
+}

@@ -5,8 +5,11 @@ mod harness;
 
 mod cli;
 mod config_errors;
+mod dashboard;
+mod formats;
 mod golden;
 mod http;
 mod readme;
+mod reload;
 mod signals;
 mod values;
