@@ -33,7 +33,16 @@ pub struct Args {
     pub interval: Duration,
     /// Prefix of every metric name; empty for none.
     pub namespace: String,
+    /// `--max-series`: the most series a config may expand to.
+    pub max_series: u64,
     pub verbose: bool,
+}
+
+impl Args {
+    /// What loading a config depends on besides the file.
+    pub fn config_options(&self) -> crate::config::Options {
+        crate::config::Options { namespace: self.namespace.clone(), max_series: self.max_series }
+    }
 }
 
 /// The default namespace, prefixing every configured metric name.
@@ -57,6 +66,7 @@ Flags:
   --interval DURATION         time between ticks: 250ms, 10s, 1m, 1h30m; > 0 (default: 60s)
   --namespace NS              prefix of every metric name (NS_name); \"\" for none
                               (default: test_metrics)
+  --max-series N              the most series a config may expand to (default: 1000000)
   -v, --verbose               debug logging (RUST_LOG still wins when set)
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
   --list-functions            print every registered function with its params
@@ -95,6 +105,7 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let web_listen_address = value(&mut p, "--web.listen-address")?;
     let interval = value(&mut p, "--interval")?;
     let namespace = value(&mut p, "--namespace")?;
+    let max_series = value(&mut p, "--max-series")?;
 
     let rest = p.finish();
     if let Some(first) = rest.first() {
@@ -133,7 +144,16 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         )));
     }
 
-    Ok(Args { mode, config, listen, interval, namespace, verbose })
+    let max_series = match max_series {
+        None => crate::config::DEFAULT_MAX_SERIES,
+        Some(s) => s
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| usage(format!("--max-series: {s:?} is not a whole number > 0")))?,
+    };
+
+    Ok(Args { mode, config, listen, interval, namespace, max_series, verbose })
 }
 
 /// A flag's value as UTF-8 text.
@@ -213,6 +233,7 @@ mod tests {
         assert_eq!(a.listen, "0.0.0.0:8000".parse().unwrap());
         assert_eq!(a.interval, Duration::from_secs(60));
         assert_eq!(a.namespace, "test_metrics");
+        assert_eq!(a.max_series, 1_000_000);
         assert!(!a.verbose && a.config.is_none());
     }
 
@@ -239,6 +260,7 @@ mod tests {
                 "--port and --listen-address cannot be given together (see --help)",
             ),
             (&["--port", "x"], "--port: \"x\" is not a port (0 to 65535) (see --help)"),
+            (&["--max-series", "0"], "--max-series: \"0\" is not a whole number > 0 (see --help)"),
             (&["--port"], "--port needs a value (see --help)"),
             (&["--interval", "0s"], "--interval: \"0s\": the interval must be greater than zero (see --help)"),
             (&["--interval", "10"], "--interval: \"10\" has a number without a unit (ms, s, m, h, d) (see --help)"),

@@ -8,6 +8,8 @@ use crate::error::Error;
 use crate::exposition::OWN_PREFIX;
 use crate::functions::{Factory, Registry, Step};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::num::NonZeroU64;
 use std::path::Path;
 
@@ -35,7 +37,80 @@ impl Kind {
     }
 }
 
-/// One validated config entry: one series.
+/// The value(s) of one label of an entry: one value, or several that fan the entry out into one
+/// series per value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelValues {
+    /// A plain label: `"queue": "default"`.
+    One(String),
+    /// A list of distinct values: `"region": ["eu", "us"]`.
+    List(Vec<String>),
+    /// The `series` label of `"series": N`: the values `0` to `N-1`.
+    Count(u64),
+}
+
+impl LabelValues {
+    /// How many values.
+    pub fn len(&self) -> u64 {
+        match self {
+            LabelValues::One(_) => 1,
+            LabelValues::List(values) => values.len() as u64,
+            LabelValues::Count(n) => *n,
+        }
+    }
+
+    /// Never true: every label has at least one value.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Value number `d` (0-based, `d < len()`).
+    pub fn get(&self, d: u64) -> Cow<'_, str> {
+        match self {
+            LabelValues::One(v) => Cow::Borrowed(v),
+            LabelValues::List(values) => Cow::Borrowed(&values[d as usize]),
+            LabelValues::Count(_) => Cow::Owned(d.to_string()),
+        }
+    }
+
+    /// Whether some value is in both.
+    fn overlaps(&self, other: &LabelValues) -> bool {
+        use LabelValues::{Count, List, One};
+        let in_count = |v: &str, n: u64| v.parse::<u64>().is_ok_and(|x| x < n && x.to_string() == v);
+        match (self, other) {
+            (Count(_), Count(_)) => true,
+            (Count(n), One(v)) | (One(v), Count(n)) => in_count(v, *n),
+            (Count(n), List(vs)) | (List(vs), Count(n)) => vs.iter().any(|v| in_count(v, *n)),
+            (One(a), One(b)) => a == b,
+            (One(v), List(vs)) | (List(vs), One(v)) => vs.contains(v),
+            (List(a), List(b)) => {
+                let set: HashSet<&String> = a.iter().collect();
+                b.iter().any(|v| set.contains(v))
+            }
+        }
+    }
+}
+
+/// What loading depends on besides the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Prefix of every metric name; empty for none.
+    pub namespace: String,
+    /// The most series a config may expand to (`--max-series`).
+    pub max_series: u64,
+}
+
+/// The default of `--max-series`.
+pub const DEFAULT_MAX_SERIES: u64 = 1_000_000;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { namespace: "test_metrics".into(), max_series: DEFAULT_MAX_SERIES }
+    }
+}
+
+/// One validated config entry: one series, or several when a label has several values or
+/// `series` is given.
 pub struct Entry {
     /// The `name` field as written.
     pub name: String,
@@ -45,8 +120,10 @@ pub struct Entry {
     /// The `custom_function` field.
     pub function: String,
     pub reset_interval: Option<NonZeroU64>,
-    /// Label pairs, sorted by name.
-    pub labels: Vec<(String, String)>,
+    /// Labels, sorted by name; a `series` field is the label `series` with [`LabelValues::Count`].
+    pub labels: Vec<(String, LabelValues)>,
+    /// How many series the entry expands to: the product of its labels' value counts.
+    pub series: u64,
     /// The HELP text as written, unescaped; see [`Entry::help`] for the one served.
     pub help: Option<String>,
     /// Makes the generators of this series.
@@ -66,9 +143,40 @@ impl Entry {
         }
     }
 
-    /// `name{a="x",b="y"}` for log lines and messages.
-    pub fn series_name(&self) -> String {
-        let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    /// The labels of series `k` (0-based, `k < series`): the entry's series are the cross product
+    /// of its label values, counted like digits with the last label (by name) varying fastest.
+    pub fn labels_of(&self, k: u64) -> Vec<(&str, Cow<'_, str>)> {
+        let mut digits = Vec::with_capacity(self.labels.len());
+        let mut rest = k;
+        for (_, values) in self.labels.iter().rev() {
+            digits.push(rest % values.len());
+            rest /= values.len();
+        }
+        digits.reverse();
+        self.labels.iter().zip(digits).map(|((name, values), d)| (name.as_str(), values.get(d))).collect()
+    }
+
+    /// `name{a="x",b="y"}` of series `k`, for log lines and messages.
+    pub fn series_name(&self, k: u64) -> String {
+        let labels: Vec<String> = self.labels_of(k).iter().map(|(name, v)| format!("{name}={v:?}")).collect();
+        if labels.is_empty() {
+            self.sample_name()
+        } else {
+            format!("{}{{{}}}", self.sample_name(), labels.join(","))
+        }
+    }
+
+    /// `name{a="x",region=["eu","us"],series=0..99}`: the entry with its fan-out, for summaries.
+    pub fn describe_series(&self) -> String {
+        let labels: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(name, values)| match values {
+                LabelValues::One(v) => format!("{name}={v:?}"),
+                LabelValues::List(vs) => format!("{name}={vs:?}"),
+                LabelValues::Count(n) => format!("{name}=0..{}", n - 1),
+            })
+            .collect();
         if labels.is_empty() {
             self.sample_name()
         } else {
@@ -92,10 +200,17 @@ pub struct Config {
     pub entries: Vec<Entry>,
 }
 
+impl Config {
+    /// How many series the config serves in all.
+    pub fn series(&self) -> u64 {
+        self.entries.iter().map(|e| e.series).sum()
+    }
+}
+
 /// Reads and validates the config at `path`, or the embedded default when `path` is `None`.
-pub fn load(path: Option<&Path>, namespace: &str, registry: &Registry) -> Result<Config, Error> {
+pub fn load(path: Option<&Path>, options: &Options, registry: &Registry) -> Result<Config, Error> {
     match path {
-        None => parse(EMBEDDED, EMBEDDED_NAME, namespace, registry),
+        None => parse(EMBEDDED, EMBEDDED_NAME, options, registry),
         Some(path) => {
             let source = path.display().to_string();
             let bytes = std::fs::read(path).map_err(|e| Error::config(&source, format!("cannot read: {e}")))?;
@@ -105,13 +220,13 @@ pub fn load(path: Option<&Path>, namespace: &str, registry: &Registry) -> Result
                     format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()),
                 )
             })?;
-            parse(&text, &source, namespace, registry)
+            parse(&text, &source, options, registry)
         }
     }
 }
 
 /// Parses and validates config text; `source` names it in messages.
-pub fn parse(text: &str, source: &str, namespace: &str, registry: &Registry) -> Result<Config, Error> {
+pub fn parse(text: &str, source: &str, options: &Options, registry: &Registry) -> Result<Config, Error> {
     let err = |message: String| Error::config(source, message);
     if text.trim().is_empty() {
         return Err(err("the file is empty; expected a JSON array of metric entries".into()));
@@ -124,10 +239,23 @@ pub fn parse(text: &str, source: &str, namespace: &str, registry: &Registry) -> 
         return Err(err("the array has no entries; a config needs at least one metric".into()));
     }
     let mut entries: Vec<Entry> = Vec::with_capacity(items.len());
+    // Series are counted, never materialised, so a config asking for 10¹⁸ of them is refused here
+    // without using memory.
+    let mut total: u64 = 0;
     for (index, item) in items.iter().enumerate() {
-        let entry =
-            parse_entry(item, namespace, registry).map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
+        let entry = parse_entry(item, &options.namespace, registry)
+            .map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
         check_against_earlier(&entry, &entries, &items).map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
+        total = total.saturating_add(entry.series);
+        // With --max-series at its largest, a saturated sum is still too many.
+        if total > options.max_series || total == u64::MAX {
+            return Err(err(format!(
+                "{}: the config expands to more than {} series (--max-series); it has {} series up to here",
+                describe(index, item),
+                options.max_series,
+                total
+            )));
+        }
         entries.push(entry);
     }
     Ok(Config { source: source.to_string(), entries })
@@ -162,7 +290,8 @@ fn type_name(v: &Value) -> String {
     }
 }
 
-const FIELDS: &[&str] = &["name", "metric_type", "custom_function", "reset_interval", "labels", "help", "params"];
+const FIELDS: &[&str] =
+    &["name", "metric_type", "custom_function", "reset_interval", "labels", "series", "help", "params"];
 
 fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Entry, String> {
     let Value::Object(map) = item else {
@@ -231,10 +360,31 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         },
     };
 
-    let labels = match optional("labels") {
+    let mut labels = match optional("labels") {
         None => Vec::new(),
         Some(Value::Object(l)) => parse_labels(l).map_err(|p| field("labels", p))?,
-        Some(v) => return Err(field("labels", format!("expected an object of strings, got {}", type_name(v)))),
+        Some(v) => {
+            return Err(field(
+                "labels",
+                format!("expected an object of strings or lists of strings, got {}", type_name(v)),
+            ))
+        }
+    };
+    match optional("series") {
+        None => {}
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 => {
+                if labels.iter().any(|(name, _)| name == "series") {
+                    return Err(field("series", "adds the label \"series\", which the labels already have".into()));
+                }
+                labels.push(("series".into(), LabelValues::Count(n)));
+                labels.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            _ => return Err(field("series", format!("expected an integer ≥ 1, got {}", type_name(v)))),
+        },
+    }
+    let Some(series) = labels.iter().try_fold(1u64, |acc, (_, values)| acc.checked_mul(values.len())) else {
+        return Err("its labels and series fan out into more than 2⁶⁴ series".into());
     };
 
     let help = match optional("help") {
@@ -243,10 +393,21 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         Some(v) => return Err(field("help", format!("expected a string, got {}", type_name(v)))),
     };
 
+    let label_key: Vec<(&String, Value)> = labels
+        .iter()
+        .map(|(name, values)| {
+            let v = match values {
+                LabelValues::One(v) => Value::String(v.clone()),
+                LabelValues::List(vs) => serde_json::json!(vs),
+                LabelValues::Count(n) => serde_json::json!({ "count": n }),
+            };
+            (name, v)
+        })
+        .collect();
     let definition = serde_json::json!([
         kind.as_str(),
         full_name,
-        labels,
+        label_key,
         function,
         params,
         reset_interval.map_or(0, NonZeroU64::get)
@@ -260,12 +421,13 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         function: function.to_string(),
         reset_interval,
         labels,
+        series,
         help,
         factory,
     })
 }
 
-fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, String)>, String> {
+fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, LabelValues)>, String> {
     let mut labels = Vec::with_capacity(map.len());
     for (name, value) in map {
         if !is_label_name(name) {
@@ -274,13 +436,31 @@ fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, String)>, Strin
         if name.starts_with("__") {
             return Err(format!("{name:?} is reserved: label names starting with __ are for Prometheus itself"));
         }
-        match value {
-            Value::String(s) => labels.push((name.clone(), s.clone())),
-            v => return Err(format!("{name:?}: expected a string value, got {}", type_name(v))),
-        }
+        let values = match value {
+            Value::String(s) => LabelValues::One(s.clone()),
+            Value::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                let mut seen = HashSet::with_capacity(items.len());
+                for item in items {
+                    let Value::String(s) = item else {
+                        return Err(format!("{name:?}: expected a list of strings, got {} in it", type_name(item)));
+                    };
+                    if !seen.insert(s.as_str()) {
+                        return Err(format!("{name:?}: the value {s:?} is listed twice"));
+                    }
+                    values.push(s.clone());
+                }
+                if values.is_empty() {
+                    return Err(format!("{name:?}: an empty list gives no series"));
+                }
+                LabelValues::List(values)
+            }
+            v => return Err(format!("{name:?}: expected a string or a list of strings, got {}", type_name(v))),
+        };
+        labels.push((name.clone(), values));
     }
     // serde_json's map is ordered by key; sorting again keeps that true whatever its features.
-    labels.sort();
+    labels.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(labels)
 }
 
@@ -307,7 +487,9 @@ fn check_against_earlier(entry: &Entry, earlier: &[Entry], items: &[Value]) -> R
                 other.kind.as_str()
             ));
         }
-        if other.labels == entry.labels {
+        let same_names =
+            other.labels.len() == entry.labels.len() && other.labels.iter().zip(&entry.labels).all(|(a, b)| a.0 == b.0);
+        if same_names && other.labels.iter().zip(&entry.labels).all(|(a, b)| a.1.overlaps(&b.1)) {
             return Err(format!("duplicate series: {sample} with the same labels as {them}"));
         }
         if let (Some(a), Some(b)) = (&other.help, &entry.help) {
@@ -338,7 +520,7 @@ mod tests {
     use super::*;
 
     fn load_str(text: &str) -> Result<Config, Error> {
-        parse(text, "t.json", "ns", &Registry::builtin())
+        parse(text, "t.json", &Options { namespace: "ns".into(), max_series: 1000 }, &Registry::builtin())
     }
 
     #[track_caller]
@@ -351,7 +533,7 @@ mod tests {
 
     #[test]
     fn embedded_default_is_valid() {
-        let c = parse(EMBEDDED, EMBEDDED_NAME, "test_metrics", &Registry::builtin()).unwrap();
+        let c = parse(EMBEDDED, EMBEDDED_NAME, &Options::default(), &Registry::builtin()).unwrap();
         assert!(c.entries.len() >= 4);
     }
 
@@ -364,7 +546,8 @@ mod tests {
         .unwrap();
         let e = &c.entries[0];
         assert_eq!((e.full_name.as_str(), e.sample_name().as_str()), ("ns_a", "ns_a_total"));
-        assert_eq!(e.labels, [("b".into(), "2".into()), ("z".into(), "1".into())]);
+        assert_eq!(e.labels, [("b".into(), LabelValues::One("2".into())), ("z".into(), LabelValues::One("1".into()))]);
+        assert_eq!(e.series, 1);
         assert_eq!(e.reset_interval, NonZeroU64::new(3));
         assert_eq!(e.help(), "h");
     }
@@ -378,7 +561,7 @@ mod tests {
         check_err("[1]", "entry 0: expected an object, got a number (1)");
         check_err(
             r#"[{"name":"a","metric_type":"gauge","custom_function":"square","colour":1}]"#,
-            "entry 0 (\"a\"): unknown field \"colour\" (fields: name, metric_type, custom_function, reset_interval, labels, help, params)",
+            "entry 0 (\"a\"): unknown field \"colour\" (fields: name, metric_type, custom_function, reset_interval, labels, series, help, params)",
         );
         check_err(
             r#"[{"name":"a","metric_type":"gauge","custom_function":"cube"}]"#,
@@ -422,10 +605,85 @@ mod tests {
     }
 
     #[test]
+    fn series_expansion() {
+        let c = load_str(
+            r#"[{"name":"a","metric_type":"gauge","custom_function":"square","series":3,
+                "labels":{"region":["eu","us"],"app":"x"}}]"#,
+        )
+        .unwrap();
+        let e = &c.entries[0];
+        assert_eq!(e.series, 6);
+        let names: Vec<String> = (0..6).map(|k| e.series_name(k)).collect();
+        assert_eq!(
+            names,
+            [
+                r#"ns_a{app="x",region="eu",series="0"}"#,
+                r#"ns_a{app="x",region="eu",series="1"}"#,
+                r#"ns_a{app="x",region="eu",series="2"}"#,
+                r#"ns_a{app="x",region="us",series="0"}"#,
+                r#"ns_a{app="x",region="us",series="1"}"#,
+                r#"ns_a{app="x",region="us",series="2"}"#,
+            ]
+        );
+        assert_eq!(e.describe_series(), r#"ns_a{app="x",region=["eu", "us"],series=0..2}"#);
+    }
+
+    #[test]
+    fn series_expansion_errors() {
+        let entry =
+            |extra: &str| format!(r#"[{{"name":"a","metric_type":"gauge","custom_function":"square"{extra}}}]"#);
+        check_err(
+            &entry(r#","series":0"#),
+            "entry 0 (\"a\"): field \"series\": expected an integer ≥ 1, got a number (0)",
+        );
+        check_err(
+            &entry(r#","series":2,"labels":{"series":"x"}"#),
+            "entry 0 (\"a\"): field \"series\": adds the label \"series\", which the labels already have",
+        );
+        check_err(
+            &entry(r#","labels":{"r":[]}"#),
+            "entry 0 (\"a\"): field \"labels\": \"r\": an empty list gives no series",
+        );
+        check_err(
+            &entry(r#","labels":{"r":["x","x"]}"#),
+            "entry 0 (\"a\"): field \"labels\": \"r\": the value \"x\" is listed twice",
+        );
+        check_err(
+            &entry(r#","labels":{"r":[1]}"#),
+            "entry 0 (\"a\"): field \"labels\": \"r\": expected a list of strings, got a number (1) in it",
+        );
+        check_err(
+            &entry(r#","series":1001"#),
+            "entry 0 (\"a\"): the config expands to more than 1000 series (--max-series); it has 1001 series up to here",
+        );
+        check_err(
+            &entry(r#","series":18446744073709551615,"labels":{"r":["1","2"]}"#),
+            "entry 0 (\"a\"): its labels and series fan out into more than 2⁶⁴ series",
+        );
+        // Overlapping fan-outs in one family are duplicate series; disjoint ones are not.
+        check_err(
+            r#"[{"name":"a","metric_type":"gauge","custom_function":"square","series":3},
+                {"name":"a","metric_type":"gauge","custom_function":"square","labels":{"series":"2"}}]"#,
+            "entry 1 (\"a\"): duplicate series: ns_a with the same labels as entry 0 (\"a\")",
+        );
+        check_err(
+            r#"[{"name":"a","metric_type":"gauge","custom_function":"square","labels":{"r":["x","y"]}},
+                {"name":"a","metric_type":"gauge","custom_function":"square","labels":{"r":["z","y"]}}]"#,
+            "entry 1 (\"a\"): duplicate series: ns_a with the same labels as entry 0 (\"a\")",
+        );
+        assert!(load_str(
+            r#"[{"name":"a","metric_type":"gauge","custom_function":"square","series":3},
+                {"name":"a","metric_type":"gauge","custom_function":"square","labels":{"series":"03"}}]"#
+        )
+        .is_ok());
+    }
+
+    #[test]
     fn the_own_metrics_prefix_is_reserved() {
         for (namespace, name) in [("", "metrics_generator_series"), ("metrics_generator", "ticks_total")] {
             let text = format!(r#"[{{"name":"{name}","metric_type":"gauge","custom_function":"square"}}]"#);
-            let err = parse(&text, "t.json", namespace, &Registry::builtin()).err().unwrap().to_string();
+            let options = Options { namespace: namespace.into(), max_series: 10 };
+            let err = parse(&text, "t.json", &options, &Registry::builtin()).err().unwrap().to_string();
             assert!(
                 err.ends_with("uses the prefix metrics_generator_, reserved for the exporter's own metrics"),
                 "{err}"

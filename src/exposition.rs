@@ -6,7 +6,7 @@
 //! series names with their escaped labels) is rendered once when the catalog is built; a render
 //! then only appends values.
 
-use crate::config::{Config, Kind};
+use crate::config::{Config, Entry, Kind, LabelValues};
 use std::borrow::Cow;
 
 /// An exposition format.
@@ -51,7 +51,7 @@ impl Clock {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Own {
     pub ticks: u64,
-    pub series: usize,
+    pub series: u64,
     pub reload_ok: bool,
     /// Unix time of the last successful config load, in seconds.
     pub reload_success_time: f64,
@@ -73,7 +73,7 @@ pub struct Sample<'a> {
 /// entry in the config.
 pub struct Catalog {
     families: Vec<Family>,
-    series: usize,
+    series: u64,
 }
 
 struct Family {
@@ -81,31 +81,94 @@ struct Family {
     text_header: String,
     /// The same in OpenMetrics: counters are named without `_total`, HELP also escapes `"`.
     om_header: String,
-    series: Vec<SeriesLine>,
+    entries: Vec<EntryLines>,
 }
 
-struct SeriesLine {
-    /// Index of this series' value in the values slice (the config entry's index).
+/// The sample lines of one config entry: `count` series that differ only in the values of their
+/// fanned-out labels.
+struct EntryLines {
+    /// Index of the entry's value in a [`Sample`] (the config entry's index).
     index: usize,
-    /// `name{label="value",…} `, escaped, with the separating space; the same in both formats.
-    prefix: String,
-    /// `name_created{…} ` for counters, served in OpenMetrics only.
-    created_prefix: Option<String>,
+    /// The sample name (`…_total` for counters).
+    name: String,
+    /// `…_created` for counters, served in OpenMetrics only.
+    created_name: Option<String>,
+    count: u64,
+    /// Everything between the name and the value: `{a="x",b="` `<value of b>` `"} `.
+    segments: Vec<Segment>,
+}
+
+/// A piece of the label text of a series.
+enum Segment {
+    /// Text shared by every series of the entry, already escaped.
+    Literal(String),
+    /// One of a fanned-out label's escaped values: number `(k / stride) % values.len()`.
+    Values { values: Vec<String>, stride: u64 },
+    /// The `series` label's value: `(k / stride) % n`, written as a decimal.
+    Count { n: u64, stride: u64 },
+}
+
+impl EntryLines {
+    fn new(index: usize, entry: &Entry) -> Self {
+        let name = entry.sample_name();
+        let created_name =
+            (entry.kind == Kind::Counter).then(|| format!("{}_created", name.strip_suffix("_total").unwrap_or(&name)));
+        let mut segments = Vec::new();
+        let mut literal = String::new();
+        // The last label varies fastest (see `Entry::labels_of`).
+        let mut stride = entry.series;
+        for (i, (label, values)) in entry.labels.iter().enumerate() {
+            literal.push(if i == 0 { '{' } else { ',' });
+            literal.push_str(label);
+            literal.push_str("=\"");
+            stride /= values.len();
+            match values {
+                LabelValues::One(v) => literal.push_str(&escape_label_value(v)),
+                LabelValues::List(vs) => {
+                    segments.push(Segment::Literal(std::mem::take(&mut literal)));
+                    let values = vs.iter().map(|v| escape_label_value(v).into_owned()).collect();
+                    segments.push(Segment::Values { values, stride });
+                }
+                LabelValues::Count(n) => {
+                    segments.push(Segment::Literal(std::mem::take(&mut literal)));
+                    segments.push(Segment::Count { n: *n, stride });
+                }
+            }
+            literal.push('"');
+        }
+        if !entry.labels.is_empty() {
+            literal.push('}');
+        }
+        literal.push(' ');
+        segments.push(Segment::Literal(literal));
+        segments.retain(|s| !matches!(s, Segment::Literal(l) if l.is_empty()));
+        EntryLines { index, name, created_name, count: entry.series, segments }
+    }
+
+    /// Appends the label text of series `k`, with the space before the value.
+    fn write_labels(&self, k: u64, out: &mut Vec<u8>, ints: &mut itoa::Buffer) {
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(text) => out.extend_from_slice(text.as_bytes()),
+                Segment::Values { values, stride } => {
+                    let d = (k / stride) % values.len() as u64;
+                    out.extend_from_slice(values[d as usize].as_bytes());
+                }
+                Segment::Count { n, stride } => out.extend_from_slice(ints.format((k / stride) % n).as_bytes()),
+            }
+        }
+    }
 }
 
 impl Catalog {
-    /// Groups the config's series into families and renders their fixed text.
+    /// Groups the config's entries into families and renders their fixed text.
     pub fn new(config: &Config) -> Self {
         let mut families: Vec<(String, Family)> = Vec::new();
         for (index, entry) in config.entries.iter().enumerate() {
             let sample = entry.sample_name();
-            let mut labels = String::new();
-            write_labels(&mut labels, &entry.labels);
-            let created_prefix = (entry.kind == Kind::Counter)
-                .then(|| format!("{}_created{labels} ", sample.strip_suffix("_total").unwrap_or(&sample)));
-            let line = SeriesLine { index, prefix: format!("{sample}{labels} "), created_prefix };
+            let lines = EntryLines::new(index, entry);
             match families.iter_mut().find(|(name, _)| *name == sample) {
-                Some((_, family)) => family.series.push(line),
+                Some((_, family)) => family.entries.push(lines),
                 None => {
                     // The family's HELP is the first one written in the config, else the default
                     // of its first entry (config validation rejects two different written ones).
@@ -123,35 +186,56 @@ impl Catalog {
                     };
                     let om_header =
                         format!("# TYPE {om_name} {kind}\n# HELP {om_name} {}\n", escape_label_value(&help));
-                    families.push((sample, Family { text_header, om_header, series: vec![line] }));
+                    families.push((sample, Family { text_header, om_header, entries: vec![lines] }));
                 }
             }
         }
-        Catalog { series: config.entries.len(), families: families.into_iter().map(|(_, f)| f).collect() }
+        Catalog { series: config.series(), families: families.into_iter().map(|(_, f)| f).collect() }
     }
 
-    /// How many series (and so values) the config has.
-    pub fn series_count(&self) -> usize {
+    /// How many series the config has.
+    pub fn series_count(&self) -> u64 {
         self.series
     }
 
     /// Appends the whole exposition of one tick in `format` to `out`: the configured families,
     /// then the exporter's own metrics, then (OpenMetrics) `# EOF`.
     pub fn render(&self, format: Format, sample: &Sample, out: &mut Vec<u8>) {
+        self.render_with(format, sample, out, &mut |_| {});
+    }
+
+    /// [`Catalog::render`], handing `out` to `flush` whenever it holds more than 64 KiB, so that a
+    /// consumer (a compressor) can take the text in pieces instead of one large buffer.
+    pub fn render_with(&self, format: Format, sample: &Sample, out: &mut Vec<u8>, flush: &mut dyn FnMut(&mut Vec<u8>)) {
+        const CHUNK: usize = 64 * 1024;
         let mut floats = ryu::Buffer::new();
         let mut ints = itoa::Buffer::new();
         let om = format == Format::OpenMetrics;
         for family in &self.families {
             out.extend_from_slice(if om { &family.om_header } else { &family.text_header }.as_bytes());
-            for line in &family.series {
-                out.extend_from_slice(line.prefix.as_bytes());
-                out.extend_from_slice(format_value(sample.values[line.index], &mut floats, &mut ints).as_bytes());
-                out.push(b'\n');
-                if let (true, Some(created)) = (om, &line.created_prefix) {
-                    out.extend_from_slice(created.as_bytes());
-                    let time = sample.clock.time_of(sample.cycle_starts[line.index]);
-                    out.extend_from_slice(format_value(time, &mut floats, &mut ints).as_bytes());
+            for lines in &family.entries {
+                // Every series of an entry has the entry's value, so it is formatted once.
+                let mut value = [0u8; 32];
+                let value = copy_into(&mut value, format_value(sample.values[lines.index], &mut floats, &mut ints));
+                let mut created = [0u8; 32];
+                let created = copy_into(
+                    &mut created,
+                    format_value(sample.clock.time_of(sample.cycle_starts[lines.index]), &mut floats, &mut ints),
+                );
+                for k in 0..lines.count {
+                    out.extend_from_slice(lines.name.as_bytes());
+                    lines.write_labels(k, out, &mut ints);
+                    out.extend_from_slice(value);
                     out.push(b'\n');
+                    if let (true, Some(name)) = (om, &lines.created_name) {
+                        out.extend_from_slice(name.as_bytes());
+                        lines.write_labels(k, out, &mut ints);
+                        out.extend_from_slice(created);
+                        out.push(b'\n');
+                    }
+                    if out.len() >= CHUNK {
+                        flush(out);
+                    }
                 }
             }
         }
@@ -159,7 +243,14 @@ impl Catalog {
         if om {
             out.extend_from_slice(b"# EOF\n");
         }
+        flush(out);
     }
+}
+
+/// Copies a formatted number (at most 24 bytes) into a buffer of its own and returns it.
+fn copy_into<'a>(buffer: &'a mut [u8; 32], text: &str) -> &'a [u8] {
+    buffer[..text.len()].copy_from_slice(text.as_bytes());
+    &buffer[..text.len()]
 }
 
 /// Appends the `metrics_generator_*` families.
@@ -208,24 +299,6 @@ fn render_own(format: Format, own: &Own, out: &mut Vec<u8>) {
         "Unix time of the last successful config load.",
         format!("config_last_reload_success_timestamp_seconds {}", value(own.reload_success_time)),
     );
-}
-
-/// Appends `{a="x",b="y"}` (nothing for no labels) with escaped values.
-fn write_labels(out: &mut String, labels: &[(String, String)]) {
-    if labels.is_empty() {
-        return;
-    }
-    out.push('{');
-    for (i, (name, value)) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(name);
-        out.push_str("=\"");
-        out.push_str(&escape_label_value(value));
-        out.push('"');
-    }
-    out.push('}');
 }
 
 /// Escapes HELP text: `\` and newline. Returns the input itself when nothing needs escaping.
@@ -282,7 +355,7 @@ pub fn format_value<'a>(v: f64, floats: &'a mut ryu::Buffer, ints: &'a mut itoa:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse;
+    use crate::config::{parse, Options};
     use crate::functions::Registry;
 
     #[track_caller]
@@ -336,7 +409,7 @@ mod tests {
                 {"name":"a","metric_type":"counter","custom_function":"square","help":"A \\ \"counter\""},
                 {"name":"b","metric_type":"gauge","custom_function":"square","labels":{"k":"2"}}]"#,
             "t",
-            "ns",
+            &Options { namespace: "ns".into(), ..Options::default() },
             &Registry::builtin(),
         )
         .unwrap();

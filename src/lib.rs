@@ -36,7 +36,7 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
         Mode::Version => println!("metrics-generator {VERSION}"),
         Mode::ListFunctions => print!("{}", registry.describe()),
         Mode::CheckConfig => {
-            let config = config::load(args.config.as_deref(), &args.namespace, &registry)?;
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
             print!("{}", summary(&config));
         }
         Mode::Serve => {
@@ -50,10 +50,11 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
 
 /// What `--check-config` prints: a verdict line, then one line per series.
 fn summary(config: &config::Config) -> String {
-    let mut out = format!("config {} is valid: {} series\n", config.source, config.entries.len());
+    let mut out = format!("config {} is valid: {} series\n", config.source, config.series());
     for e in &config.entries {
         let reset = e.reset_interval.map(|r| format!(", reset every {r} values")).unwrap_or_default();
-        out.push_str(&format!("  {} {} {}{reset}\n", e.series_name(), e.kind.as_str(), e.function));
+        let count = if e.series > 1 { format!(" ({} series)", e.series) } else { String::new() };
+        out.push_str(&format!("  {}{count} {} {}{reset}\n", e.describe_series(), e.kind.as_str(), e.function));
     }
     out
 }
@@ -83,8 +84,9 @@ impl Running {
 /// Loads the config, runs tick 1, binds the listen address and starts the ticker and request
 /// threads. Signals are not handled here (see [`run`]), so tests can run exporters in-process.
 pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
-    let config = config::load(args.config.as_deref(), &args.namespace, &registry)?;
-    let (series, source) = (config.entries.len(), config.source.clone());
+    let options = args.config_options();
+    let config = config::load(args.config.as_deref(), &options, &registry)?;
+    let (series, source) = (config.series(), config.source.clone());
     let state = Arc::new(State::new(config, args.interval));
     // Tick 1 happens at start-up, so the very first scrape already shows first values.
     state.tick();
@@ -98,12 +100,7 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
         .name("ticker".into())
         .spawn(move || state::run_ticker(&ticker_state))
         .map_err(|e| Error::Startup(format!("cannot start the ticker thread: {e}")))?;
-    let reloader = Arc::new(Reloader {
-        path: args.config.clone(),
-        namespace: args.namespace.clone(),
-        registry,
-        state: state.clone(),
-    });
+    let reloader = Arc::new(Reloader { path: args.config.clone(), options, registry, state: state.clone() });
     let reload_from_http = reloader.clone();
     let reload: Arc<server::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
     let workers = server::spawn(Arc::new(server), state.clone(), reload)
@@ -114,7 +111,7 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
 /// Reads the config again from where it was first loaded, on SIGHUP or `POST /-/reload`.
 pub struct Reloader {
     path: Option<PathBuf>,
-    namespace: String,
+    options: config::Options,
     registry: Registry,
     state: Arc<State>,
 }
@@ -123,9 +120,9 @@ impl Reloader {
     /// Loads and validates the config; a valid one replaces the running one (see
     /// [`State::reload`]), an invalid one is logged and changes nothing but the reload metrics.
     pub fn reload(&self) -> Result<String, Error> {
-        match config::load(self.path.as_deref(), &self.namespace, &self.registry) {
+        match config::load(self.path.as_deref(), &self.options, &self.registry) {
             Ok(config) => {
-                let (series, source) = (config.entries.len(), config.source.clone());
+                let (series, source) = (config.series(), config.source.clone());
                 let stats = self.state.reload(config);
                 let summary = format!(
                     "config {source} reloaded: {series} series ({} kept their place, {} started, {} removed)",

@@ -160,17 +160,17 @@ fn health(state: &State) -> Reply {
     reply(status, "application/json", Body::Owned(format!("{body}\n").into_bytes()))
 }
 
-/// The landing page: links to the endpoints and a table of the configured series.
+/// The landing page: links to the endpoints and a table of the configured entries, each with its
+/// series count, type, function and current value.
 fn landing(snapshot: &Snapshot) -> String {
     let mut rows = String::new();
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
     for (entry, value) in snapshot.config.entries.iter().zip(&snapshot.values) {
-        let labels: Vec<String> = entry.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
         let value = format_value(*value, &mut floats, &mut ints);
         rows.push_str(&format!(
-            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            html(&entry.sample_name()),
-            html(&labels.join(", ")),
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            html(&entry.describe_series()),
+            entry.series,
             entry.kind.as_str(),
             html(&entry.function),
             value,
@@ -181,9 +181,9 @@ fn landing(snapshot: &Snapshot) -> String {
          <h1>metrics-generator</h1>\n<p><a href=\"/metrics\">/metrics</a> · <a href=\"/health\">/health</a> · \
          <a href=\"/-/healthy\">/-/healthy</a> · <a href=\"/-/ready\">/-/ready</a></p>\n\
          <p>{} series from {}, tick {}.</p>\n\
-         <table>\n<tr><th>metric</th><th>labels</th><th>type</th><th>function</th><th>value</th></tr>\n{rows}</table>\n\
+         <table>\n<tr><th>metric</th><th>series</th><th>type</th><th>function</th><th>value</th></tr>\n{rows}</table>\n\
          </body></html>\n",
-        snapshot.values.len(),
+        snapshot.config.series(),
         html(&snapshot.config.source),
         snapshot.ticks,
     )

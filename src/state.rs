@@ -40,31 +40,29 @@ impl Snapshot {
             Format::OpenMetrics => 2,
         } + usize::from(gzip);
         self.bodies[slot].get_or_init(|| {
+            let sample =
+                Sample { values: &self.values, cycle_starts: &self.cycle_starts, clock: self.clock, own: &self.own };
             if gzip {
-                compress(self.body(format, false))
+                // The plain text goes to the compressor in 64 KiB pieces: a gzip-only scraper
+                // (Prometheus) never makes the process hold the whole uncompressed body.
+                let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                let mut buffer = Vec::with_capacity(80 * 1024);
+                self.catalog.render_with(format, &sample, &mut buffer, &mut |piece| {
+                    // Writing into a Vec cannot fail.
+                    encoder.write_all(piece).expect("gzip into memory");
+                    piece.clear();
+                });
+                let mut body = encoder.finish().expect("gzip into memory");
+                body.shrink_to_fit();
+                body
             } else {
-                let mut out = Vec::with_capacity(self.values.len() * 64 + 1024);
-                let sample = Sample {
-                    values: &self.values,
-                    cycle_starts: &self.cycle_starts,
-                    clock: self.clock,
-                    own: &self.own,
-                };
+                let mut out = Vec::with_capacity(self.catalog.series_count().min(1 << 24) as usize * 48 + 2048);
                 self.catalog.render(format, &sample, &mut out);
+                out.shrink_to_fit();
                 out
             }
         })
     }
-}
-
-/// gzip at the fastest level: the body is compressed once per tick, and most of its size is
-/// repeated names, which even the fastest level removes.
-fn compress(plain: &[u8]) -> Vec<u8> {
-    let mut encoder =
-        flate2::write::GzEncoder::new(Vec::with_capacity(plain.len() / 4 + 64), flate2::Compression::fast());
-    // Writing into a Vec cannot fail.
-    encoder.write_all(plain).expect("gzip into memory");
-    encoder.finish().expect("gzip into memory")
 }
 
 /// The shared state of the exporter.
@@ -96,7 +94,7 @@ struct Published {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Health {
     pub healthy: bool,
-    pub series: usize,
+    pub series: u64,
     pub ticks: u64,
     pub uptime: Duration,
     pub since_last_tick: Duration,
@@ -254,7 +252,7 @@ impl State {
         let since_last_tick = last_tick.elapsed();
         Health {
             healthy: since_last_tick <= self.interval * 2,
-            series: snapshot.values.len(),
+            series: snapshot.config.series(),
             ticks: snapshot.ticks,
             uptime: self.started.elapsed(),
             since_last_tick,
@@ -266,7 +264,7 @@ impl State {
 fn snapshot_of(engine: &Engine, clock: Clock, started: f64) -> Snapshot {
     let own = Own {
         ticks: engine.ticks,
-        series: engine.sequences.len(),
+        series: engine.config.series(),
         reload_ok: engine.reload_ok,
         reload_success_time: engine.reload_success_time,
         started,
@@ -290,7 +288,7 @@ fn describe_restarts(config: &Config, restarts: &[(usize, Restart)]) -> String {
     let mut names: Vec<String> = restarts
         .iter()
         .take(SHOWN)
-        .map(|&(index, why)| format!("{} ({})", config.entries[index].series_name(), why.describe()))
+        .map(|&(index, why)| format!("{} ({})", config.entries[index].describe_series(), why.describe()))
         .collect();
     if restarts.len() > SHOWN {
         names.push(format!("and {} more", restarts.len() - SHOWN));
@@ -323,11 +321,11 @@ fn grid_offset(interval: Duration, k: u64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse;
+    use crate::config::{parse, Options};
     use crate::functions::Registry;
 
     fn config(text: &str) -> Config {
-        parse(text, "t", "", &Registry::builtin()).unwrap()
+        parse(text, "t", &Options { namespace: String::new(), ..Options::default() }, &Registry::builtin()).unwrap()
     }
 
     #[test]

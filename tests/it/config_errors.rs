@@ -14,8 +14,8 @@ fn cases() -> Vec<(String, &'static str)> {
         ("[{\"name\": \"a\"".into(), "line 1, column 13: invalid JSON: EOF while parsing an object"),
         (r#"[{"name": 5, "metric_type": "gauge", "custom_function": "square"}]"#.into(), "entry 0: field \"name\": expected a string, got a number (5)"),
         (entry(r#", "reset_interval": "10""#), "entry 0 (\"a\"): field \"reset_interval\": expected an integer ≥ 0, got a string (\"10\")"),
-        (entry(r#", "labels": ["x"]"#), "entry 0 (\"a\"): field \"labels\": expected an object of strings, got an array"),
-        (entry(r#", "labels": {"x": 1}"#), "entry 0 (\"a\"): field \"labels\": \"x\": expected a string value, got a number (1)"),
+        (entry(r#", "labels": ["x"]"#), "entry 0 (\"a\"): field \"labels\": expected an object of strings or lists of strings, got an array"),
+        (entry(r#", "labels": {"x": 1}"#), "entry 0 (\"a\"): field \"labels\": \"x\": expected a string or a list of strings, got a number (1)"),
         (entry(r#", "colour": "red""#), "entry 0 (\"a\"): unknown field \"colour\""),
         (r#"[{"name": "a", "metric_type": "gauge"}]"#.into(), "entry 0 (\"a\"): field \"custom_function\": missing (required)"),
         (

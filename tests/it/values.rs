@@ -90,3 +90,59 @@ fn tick_count_follows_the_grid() {
     assert!((ticks - expected).abs() <= 1, "ticks {ticks} after {uptime} s; the grid says {expected}");
     assert!(health["last_tick_seconds_ago"].as_f64().unwrap() < 0.3, "{health}");
 }
+
+#[test]
+fn series_expansion_serves_the_cross_product() {
+    let config = r#"[
+      {"name": "fan", "metric_type": "gauge", "custom_function": "square", "series": 3,
+       "labels": {"region": ["eu", "us"], "app": "x"}},
+      {"name": "fan", "metric_type": "gauge", "custom_function": "square", "labels": {"region": "ap"}}
+    ]"#;
+    let exporter = Exporter::with_config(config, &["--namespace", "", "--interval", "1h"]);
+    let body = exporter.get("/metrics").text();
+    let samples: Vec<&str> = body.lines().filter(|l| l.starts_with("fan")).collect();
+    assert_eq!(
+        samples,
+        [
+            r#"fan{app="x",region="eu",series="0"} 1"#,
+            r#"fan{app="x",region="eu",series="1"} 1"#,
+            r#"fan{app="x",region="eu",series="2"} 1"#,
+            r#"fan{app="x",region="us",series="0"} 1"#,
+            r#"fan{app="x",region="us",series="1"} 1"#,
+            r#"fan{app="x",region="us",series="2"} 1"#,
+            r#"fan{region="ap"} 1"#,
+        ]
+    );
+    assert_eq!(body.matches("# TYPE fan gauge").count(), 1);
+    assert_eq!(exporter.get("/health").json()["metrics_count"], 7);
+    assert_eq!(sample(&body, "metrics_generator_series"), Some(7.0));
+}
+
+#[test]
+fn max_series_is_checked_at_load() {
+    let dir = crate::harness::TempDir::new();
+    let path = dir.write(
+        "big.json",
+        r#"[{"name": "big", "metric_type": "gauge", "custom_function": "square", "series": 1000001}]"#,
+    );
+    let path = path.to_str().unwrap();
+    crate::harness::assert_fails(
+        &crate::harness::run(&["--config", path, "--check-config"]),
+        2,
+        "entry 0 (\"big\"): the config expands to more than 1000000 series (--max-series); it has 1000001 series up to here",
+    );
+    let ok = crate::harness::run(&["--config", path, "--check-config", "--max-series", "2000000"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let huge = dir.write("huge.json", r#"[{"name": "huge", "metric_type": "gauge", "custom_function": "square", "series": 4611686018427387904, "labels": {"r": ["a", "b", "c", "d", "e"]}}]"#);
+    crate::harness::assert_fails(
+        &crate::harness::run(&[
+            "--config",
+            huge.to_str().unwrap(),
+            "--check-config",
+            "--max-series",
+            "18446744073709551615",
+        ]),
+        2,
+        "entry 0 (\"huge\"): its labels and series fan out into more than 2⁶⁴ series",
+    );
+}
