@@ -12,6 +12,7 @@ pub mod error;
 pub mod exposition;
 pub mod expr;
 pub mod functions;
+pub mod preview;
 pub mod sequence;
 pub mod server;
 pub mod state;
@@ -35,6 +36,10 @@ pub fn run(args: &Args, registry: &Registry) -> Result<(), Error> {
         Mode::CheckConfig => {
             let config = config::load(args.config.as_deref(), &args.namespace, registry)?;
             print!("{}", summary(&config));
+        }
+        Mode::Preview(ticks) => {
+            let config = config::load(args.config.as_deref(), &args.namespace, registry)?;
+            preview::print(&config, ticks)?;
         }
         Mode::Serve => serve(args, registry)?,
     }
