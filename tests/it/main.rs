@@ -5,6 +5,7 @@ mod harness;
 
 mod cli;
 mod config_errors;
+mod functions;
 mod golden;
 mod http;
 mod readme;
