@@ -3,6 +3,7 @@
 
 use crate::config::is_metric_name;
 use crate::error::Error;
+use crate::preview::MAX_TICKS;
 use std::ffi::OsString;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -15,6 +16,8 @@ pub enum Mode {
     Serve,
     /// `--check-config`: validate, print a summary, exit.
     CheckConfig,
+    /// `--preview N`: print the first N values of every series, exit.
+    Preview(u64),
     /// `--list-functions`
     ListFunctions,
     /// `--version`
@@ -69,6 +72,8 @@ Flags:
   --max-series N              the most series a config may expand to (default: 1000000)
   -v, --verbose               debug logging (RUST_LOG still wins when set)
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
+  --preview N                 print the first N values of every series as a table (a row per
+                              tick, a column per series) and exit; 1 ≤ N ≤ 1000000
   --list-functions            print every registered function with its params
   --version                   print the version
   -h, --help                  print this help
@@ -86,6 +91,7 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let usage = |m: String| Error::Usage(m);
     let mut p = pico_args::Arguments::from_vec(raw);
 
+    let preview = value(&mut p, "--preview")?;
     let mode = if p.contains(["-h", "--help"]) {
         Mode::Help
     } else if p.contains("--version") {
@@ -93,7 +99,12 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     } else if p.contains("--list-functions") {
         Mode::ListFunctions
     } else if p.contains("--check-config") {
+        if preview.is_some() {
+            return Err(usage("--check-config and --preview cannot be given together".into()));
+        }
         Mode::CheckConfig
+    } else if let Some(ticks) = preview {
+        Mode::Preview(parse_ticks(&ticks).map_err(usage)?)
     } else {
         Mode::Serve
     };
@@ -165,6 +176,14 @@ fn value(p: &mut pico_args::Arguments, flag: &'static str) -> Result<Option<Stri
             other => format!("{flag}: {other}"),
         })
     })
+}
+
+/// The N of `--preview N`: an integer from 1 to [`MAX_TICKS`].
+fn parse_ticks(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .ok()
+        .filter(|n| (1..=MAX_TICKS).contains(n))
+        .ok_or_else(|| format!("--preview: {s:?} is not a number of ticks from 1 to {MAX_TICKS}"))
 }
 
 /// `:8000` (all IPv4 interfaces), `127.0.0.1:9000`, `[::1]:8000`, `localhost:8000`.
@@ -248,6 +267,8 @@ mod tests {
         assert_eq!(args(&["--listen-address", ":9000"]).unwrap().listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(args(&["--web.listen-address", "[::1]:80"]).unwrap().listen, "[::1]:80".parse().unwrap());
         assert_eq!(args(&["--check-config"]).unwrap().mode, Mode::CheckConfig);
+        assert_eq!(args(&["--preview", "20"]).unwrap().mode, Mode::Preview(20));
+        assert_eq!(args(&["--preview=1000000"]).unwrap().mode, Mode::Preview(1_000_000));
     }
 
     #[test]
@@ -262,6 +283,18 @@ mod tests {
             (&["--port", "x"], "--port: \"x\" is not a port (0 to 65535) (see --help)"),
             (&["--max-series", "0"], "--max-series: \"0\" is not a whole number > 0 (see --help)"),
             (&["--port"], "--port needs a value (see --help)"),
+            (&["--preview"], "--preview needs a value (see --help)"),
+            (&["--preview", "0"], "--preview: \"0\" is not a number of ticks from 1 to 1000000 (see --help)"),
+            (
+                &["--preview", "1000001"],
+                "--preview: \"1000001\" is not a number of ticks from 1 to 1000000 (see --help)",
+            ),
+            (&["--preview", "-3"], "--preview: \"-3\" is not a number of ticks from 1 to 1000000 (see --help)"),
+            (&["--preview", "ten"], "--preview: \"ten\" is not a number of ticks from 1 to 1000000 (see --help)"),
+            (
+                &["--preview", "5", "--check-config"],
+                "--check-config and --preview cannot be given together (see --help)",
+            ),
             (&["--interval", "0s"], "--interval: \"0s\": the interval must be greater than zero (see --help)"),
             (&["--interval", "10"], "--interval: \"10\" has a number without a unit (ms, s, m, h, d) (see --help)"),
             (

@@ -565,7 +565,7 @@ mod tests {
         );
         check_err(
             r#"[{"name":"a","metric_type":"gauge","custom_function":"cube"}]"#,
-            "entry 0 (\"a\"): field \"custom_function\": unknown function \"cube\" (registered: exponential, fibonacci, normal, power, square)",
+            "entry 0 (\"a\"): field \"custom_function\": unknown function \"cube\" (registered: constant, exponential, expr, fibonacci, linear, normal, power, random_walk, sawtooth, sequence, sine, spike, square, step, uniform)",
         );
         check_err(
             r#"[{"name":"a-b","metric_type":"gauge","custom_function":"square"}]"#,

@@ -15,6 +15,8 @@ pub enum Error {
     Listen { address: String, message: String },
     /// The process cannot set itself up (threads, signal handlers).
     Startup(String),
+    /// What was asked for cannot be written to stdout (`--preview`).
+    Output(String),
 }
 
 impl Error {
@@ -23,7 +25,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Config { .. } => 2,
-            Error::Listen { .. } | Error::Startup(_) => 1,
+            Error::Listen { .. } | Error::Startup(_) | Error::Output(_) => 1,
         }
     }
 
@@ -39,6 +41,7 @@ impl fmt::Display for Error {
             Error::Config { source, message } => write!(f, "config {source}: {message}"),
             Error::Listen { address, message } => write!(f, "cannot listen on {address}: {message}"),
             Error::Startup(message) => f.write_str(message),
+            Error::Output(message) => write!(f, "cannot write to stdout: {message}"),
         }
     }
 }

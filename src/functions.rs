@@ -5,6 +5,7 @@
 //! pure computation: no I/O, no locks, no clocks. Restarts, `reset_interval` and overflow handling
 //! live in `sequence.rs`, so a function only has to produce values.
 
+use crate::expr::Expr;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -44,6 +45,15 @@ where
     F: Fn(u64) -> f64 + Copy + Send + Sync + 'static,
 {
     Arc::new(move || Box::new(FromIndex(f)) as Box<dyn Generator>)
+}
+
+/// Turns a generator in its initial state into a factory: every fresh generator is a clone of
+/// `initial`, so a restarted seeded generator replays exactly the values it gave the first time.
+pub fn prototype_factory<G>(initial: G) -> Factory
+where
+    G: Generator + Clone + Sync + 'static,
+{
+    Arc::new(move || Box::new(initial.clone()) as Box<dyn Generator>)
 }
 
 /// The documentation of one parameter a function accepts.
@@ -98,7 +108,9 @@ impl Registry {
         Registry { defs: Vec::new() }
     }
 
-    /// A registry holding every built-in function.
+    /// A registry holding every built-in function. Each one is a function of `i`, the position in
+    /// the current cycle, so `reset_interval` and restarts apply to all of them alike; only `expr`
+    /// can also read `n`, the tick number that never resets.
     pub fn builtin() -> Self {
         let mut r = Registry::empty();
         r.register_fn("square", "i²: 1, 4, 9, 16, …", |i| {
@@ -113,7 +125,7 @@ impl Registry {
             "fibonacci",
             "Fibonacci numbers: 1, 1, 2, 3, 5, 8, … (restarts after 1476 values, past f64)",
             &[],
-            |_| Ok(Arc::new(|| Box::new(Fibonacci { a: 1.0, b: 1.0 }) as Box<dyn Generator>)),
+            |_| Ok(prototype_factory(Fibonacci { a: 1.0, b: 1.0 })),
         );
         r.register(
             "exponential",
@@ -142,7 +154,161 @@ impl Registry {
                 if sd < 0.0 {
                     return Err(param_error("sd", "must be a finite number ≥ 0"));
                 }
-                Ok(Arc::new(move || Box::new(Normal { rng: SplitMix64(seed), mean, sd }) as Box<dyn Generator>))
+                Ok(prototype_factory(Normal { rng: SplitMix64(seed), mean, sd }))
+            },
+        );
+        r.register(
+            "constant",
+            "the same value every tick: value",
+            &[ParamDoc { name: "value", doc: "number, default 0" }],
+            |p| {
+                let value = p.f64("value", 0.0)?;
+                Ok(index_factory(move |_| value))
+            },
+        );
+        r.register(
+            "linear",
+            "start + step·(i−1): 0, 1, 2, 3, … by default",
+            &[
+                ParamDoc { name: "start", doc: "number, default 0" },
+                ParamDoc { name: "step", doc: "number, default 1" },
+            ],
+            |p| {
+                let start = p.f64("start", 0.0)?;
+                let step = p.f64("step", 1.0)?;
+                Ok(index_factory(move |i| start + step * i.saturating_sub(1) as f64))
+            },
+        );
+        r.register(
+            "sine",
+            "offset + amplitude·sin(2π·(i−1)/period): 50, 55.2, 60.4, … by default",
+            &[
+                ParamDoc { name: "amplitude", doc: "number, default 50" },
+                ParamDoc { name: "period", doc: "ticks per wave, integer ≥ 1, default 60" },
+                ParamDoc { name: "offset", doc: "number, default 50" },
+            ],
+            |p| {
+                let amplitude = p.f64("amplitude", 50.0)?;
+                let period = p.positive("period", 60)?;
+                let offset = p.f64("offset", 50.0)?;
+                Ok(index_factory(move |i| offset + amplitude * sin_of_fraction(i.saturating_sub(1) % period, period)))
+            },
+        );
+        r.register(
+            "sawtooth",
+            "climbs from min to max in period ticks, then drops back: 0, 10, 20, …, 100, 0, … by default",
+            &[
+                ParamDoc { name: "min", doc: "number, default 0" },
+                ParamDoc { name: "max", doc: "number ≥ min, default 100" },
+                ParamDoc { name: "period", doc: "ticks per ramp, min and max included, integer ≥ 2, default 11" },
+            ],
+            |p| {
+                let (min, max) = p.range(0.0, 100.0)?;
+                let period = p.positive("period", 11)?;
+                if period < 2 {
+                    return Err(param_error("period", "must be an integer ≥ 2 (a ramp needs a first and a last tick)"));
+                }
+                Ok(index_factory(move |i| {
+                    let k = i.saturating_sub(1) % period;
+                    if k == period - 1 {
+                        max
+                    } else {
+                        // Multiplying before dividing keeps whole steps whole: 100·7/10 is exactly 70.
+                        (min + (max - min) * k as f64 / (period - 1) as f64).clamp(min, max)
+                    }
+                }))
+            },
+        );
+        r.register(
+            "step",
+            "each of values held for hold ticks, then again from the first",
+            &[
+                ParamDoc { name: "values", doc: "non-empty array of numbers, required" },
+                ParamDoc {
+                    name: "hold",
+                    doc: "ticks each value is held: integer ≥ 1, or an array of them, one per value; default 10",
+                },
+            ],
+            |p| {
+                let values = p.numbers("values")?;
+                let holds = p.holds("hold", values.len(), 10)?;
+                Cycle::new(values, &holds).map(prototype_factory)
+            },
+        );
+        r.register(
+            "sequence",
+            "values in turn, one per tick, cycled: values[(i−1) mod len]",
+            &[ParamDoc { name: "values", doc: "non-empty array of numbers, required" }],
+            |p| {
+                let values = p.numbers("values")?;
+                let holds = vec![1; values.len()];
+                Cycle::new(values, &holds).map(prototype_factory)
+            },
+        );
+        r.register(
+            "uniform",
+            "seeded uniform noise between min and max: 0 to 100 by default",
+            &[
+                ParamDoc { name: "seed", doc: "integer ≥ 0, default 42" },
+                ParamDoc { name: "min", doc: "number, default 0" },
+                ParamDoc { name: "max", doc: "number ≥ min, default 100" },
+            ],
+            |p| {
+                let seed = p.u64("seed", DEFAULT_SEED)?;
+                let (min, max) = p.range(0.0, 100.0)?;
+                Ok(prototype_factory(Uniform { rng: SplitMix64(seed), min, max }))
+            },
+        );
+        r.register(
+            "random_walk",
+            "seeded random walk from start, moving up to step per tick, reflected at min and max",
+            &[
+                ParamDoc { name: "seed", doc: "integer ≥ 0, default 42" },
+                ParamDoc { name: "start", doc: "first value, between min and max, default 50" },
+                ParamDoc { name: "step", doc: "largest move per tick, number ≥ 0, default 1" },
+                ParamDoc { name: "min", doc: "number, default 0" },
+                ParamDoc { name: "max", doc: "number ≥ min, default 100" },
+            ],
+            |p| {
+                let seed = p.u64("seed", DEFAULT_SEED)?;
+                let (min, max) = p.range(0.0, 100.0)?;
+                let start = p.f64("start", 50.0)?;
+                let step = p.f64("step", 1.0)?;
+                if !(min..=max).contains(&start) {
+                    return Err(param_error(
+                        "start",
+                        &format!("must be between min ({}) and max ({}), got {}", show(min), show(max), show(start)),
+                    ));
+                }
+                if step < 0.0 {
+                    return Err(param_error("step", &format!("must be a number ≥ 0, got {}", show(step))));
+                }
+                Ok(prototype_factory(RandomWalk { rng: SplitMix64(seed), value: None, start, step, min, max }))
+            },
+        );
+        r.register(
+            "spike",
+            "base, and base + height every `every` ticks: 0 ×9, 100, 0 ×9, 100, … by default",
+            &[
+                ParamDoc { name: "base", doc: "number, default 0" },
+                ParamDoc { name: "height", doc: "number added at a spike, default 100" },
+                ParamDoc { name: "every", doc: "ticks between spikes, integer ≥ 1, default 10" },
+            ],
+            |p| {
+                let base = p.f64("base", 0.0)?;
+                let height = p.f64("height", 100.0)?;
+                let every = p.positive("every", 10)?;
+                Ok(index_factory(move |i| if i % every == 0 { base + height } else { base }))
+            },
+        );
+        r.register(
+            "expr",
+            "a formula of i (position in the cycle) and n (tick since start), e.g. \"i*i + 3\"",
+            &[ParamDoc { name: "expr", doc: "expression text, required (see README, Expression language)" }],
+            |p| {
+                let src = p.string("expr")?;
+                let expr = Expr::parse(src).map_err(|e| param_error("expr", &e.render(src)))?;
+                Ok(prototype_factory(Formula(Arc::new(expr))))
             },
         );
         r
@@ -270,9 +436,110 @@ impl<'a> Params<'a> {
             Some(v) => v.as_u64().ok_or_else(|| param_error(name, &format!("expected an integer ≥ 0, got {v}"))),
         }
     }
+
+    /// An integer param ≥ 1 (a period, a count of ticks), or `default` when absent.
+    pub fn positive(&self, name: &str, default: u64) -> Result<u64, String> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => positive(name, v),
+        }
+    }
+
+    /// A required string param.
+    pub fn string(&self, name: &str) -> Result<&'a str, String> {
+        match self.get(name) {
+            None => Err(param_error(name, "missing (required)")),
+            Some(Value::String(s)) => Ok(s),
+            Some(v) => Err(param_error(name, &format!("expected a string, got {v}"))),
+        }
+    }
+
+    /// A required, non-empty array of finite numbers.
+    pub fn numbers(&self, name: &str) -> Result<Vec<f64>, String> {
+        let items = match self.get(name) {
+            None => return Err(param_error(name, "missing (required)")),
+            Some(Value::Array(items)) if !items.is_empty() => items,
+            Some(v) => return Err(param_error(name, &format!("expected a non-empty array of numbers, got {v}"))),
+        };
+        let number = |(index, v): (usize, &Value)| {
+            v.as_f64()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| param_error(name, &format!("item {index}: expected a number, got {v}")))
+        };
+        items.iter().enumerate().map(number).collect()
+    }
+
+    /// How long each of `count` values is held: one integer ≥ 1 for all of them, or an array of
+    /// `count` such integers; `default` for all when absent.
+    pub fn holds(&self, name: &str, count: usize, default: u64) -> Result<Vec<u64>, String> {
+        match self.get(name) {
+            None => Ok(vec![default; count]),
+            Some(Value::Array(items)) if items.len() == count => items
+                .iter()
+                .enumerate()
+                .map(|(index, v)| {
+                    positive(name, v)
+                        .map_err(|_| param_error(name, &format!("item {index}: expected an integer ≥ 1, got {v}")))
+                })
+                .collect(),
+            Some(Value::Array(items)) => Err(param_error(
+                name,
+                &format!(
+                    "has {} items but there are {count} values; give one per value, or one integer for all",
+                    items.len()
+                ),
+            )),
+            Some(v) => Ok(vec![positive(name, v)?; count]),
+        }
+    }
+
+    /// The `min` and `max` params of a bounded function, checked to form a range whose width is a
+    /// finite number.
+    pub fn range(&self, default_min: f64, default_max: f64) -> Result<(f64, f64), String> {
+        let min = self.f64("min", default_min)?;
+        let max = self.f64("max", default_max)?;
+        if min > max {
+            return Err(param_error("max", &format!("must be ≥ min ({}), got {}", show(min), show(max))));
+        }
+        if !(max - min).is_finite() {
+            return Err(param_error(
+                "max",
+                &format!("max − min must be a finite number; {} − {} is not", show(max), show(min)),
+            ));
+        }
+        Ok((min, max))
+    }
+}
+
+/// A number as a message shows it: `5`, `0.25`, and `1e308` rather than its 309 digits.
+fn show(x: f64) -> String {
+    let plain = x.to_string();
+    if plain.len() > 20 {
+        format!("{x:e}")
+    } else {
+        plain
+    }
+}
+
+/// Checks that `v`, the value of param `name`, is an integer ≥ 1.
+fn positive(name: &str, v: &Value) -> Result<u64, String> {
+    v.as_u64().filter(|&x| x >= 1).ok_or_else(|| param_error(name, &format!("expected an integer ≥ 1, got {v}")))
+}
+
+/// `sin(2π·k/period)` for `0 ≤ k < period`, computed on the angle folded into the first quarter
+/// turn. That makes quarter turns exact (0, 1, 0, −1 for period 4, never 1.2e-16) and the wave
+/// exactly symmetric, so a series shows the same value at mirrored ticks.
+fn sin_of_fraction(k: u64, period: u64) -> f64 {
+    let (k, p) = (u128::from(k), u128::from(period));
+    // The angle is π·h/p with h = 2k in [0, 2p); the second half turn is the first one negated.
+    let (h, sign) = if 2 * k >= p { (2 * k - p, -1.0) } else { (2 * k, 1.0) };
+    // sin(π − x) = sin(x): fold the second quarter onto the first.
+    let h = if 2 * h > p { p - h } else { h };
+    sign * (std::f64::consts::PI * (h as f64 / p as f64)).sin()
 }
 
 /// Fibonacci numbers in f64: exact up to 2⁵³, then the nearest float, until they overflow.
+#[derive(Clone)]
 struct Fibonacci {
     a: f64,
     b: f64,
@@ -300,6 +567,11 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// A uniform float in [0, 1), from the top 53 bits.
+    pub fn next_01(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// A uniform float in (0, 1]: never 0, so its logarithm is finite.
     pub fn next_open01(&mut self) -> f64 {
         ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
@@ -307,6 +579,7 @@ impl SplitMix64 {
 }
 
 /// Normal noise by the Box–Muller transform, one draw per value, clamped at 0.
+#[derive(Clone)]
 struct Normal {
     rng: SplitMix64,
     mean: f64,
@@ -321,11 +594,103 @@ impl Generator for Normal {
     }
 }
 
+/// `values` in turn, the k-th held for `holds[k]` ticks, then from the first again: a pure function
+/// of `i` (by index modulo the total length), so the cycle is exact and needs no restart.
+#[derive(Clone)]
+struct Cycle {
+    values: Arc<[f64]>,
+    /// `ends[k]`: the number of ticks up to the end of value k; the last is the cycle length.
+    ends: Arc<[u64]>,
+}
+
+impl Cycle {
+    fn new(values: Vec<f64>, holds: &[u64]) -> Result<Self, String> {
+        let mut total: u64 = 0;
+        let mut ends = Vec::with_capacity(holds.len());
+        for &hold in holds {
+            total = total
+                .checked_add(hold)
+                .ok_or_else(|| param_error("hold", "the holds add up to more than 2⁶⁴ − 1 ticks"))?;
+            ends.push(total);
+        }
+        Ok(Cycle { values: values.into(), ends: ends.into() })
+    }
+}
+
+impl Generator for Cycle {
+    fn next(&mut self, step: Step) -> Option<f64> {
+        let total = *self.ends.last()?;
+        let k = step.i.saturating_sub(1) % total;
+        self.values.get(self.ends.partition_point(|&end| end <= k)).copied()
+    }
+}
+
+/// Uniform noise: `min + (max − min)·u` with `u` in [0, 1), clamped so rounding cannot leave the range.
+#[derive(Clone)]
+struct Uniform {
+    rng: SplitMix64,
+    min: f64,
+    max: f64,
+}
+
+impl Generator for Uniform {
+    fn next(&mut self, _: Step) -> Option<f64> {
+        let u = self.rng.next_01();
+        Some((self.min + (self.max - self.min) * u).clamp(self.min, self.max))
+    }
+}
+
+/// A random walk: `start` first, then each value moves by a uniform amount in [−step, step).
+/// A move past a bound is reflected back by its excess (a walk does not stick to a wall the way a
+/// clamped one does); the clamp after it only matters when `step` is wider than the range.
+#[derive(Clone)]
+struct RandomWalk {
+    rng: SplitMix64,
+    /// The last value; `None` before the first.
+    value: Option<f64>,
+    start: f64,
+    step: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Generator for RandomWalk {
+    fn next(&mut self, _: Step) -> Option<f64> {
+        let next = match self.value {
+            None => self.start,
+            Some(last) => {
+                let moved = last + self.step * (2.0 * self.rng.next_01() - 1.0);
+                let reflected = if moved > self.max {
+                    2.0 * self.max - moved
+                } else if moved < self.min {
+                    2.0 * self.min - moved
+                } else {
+                    moved
+                };
+                reflected.clamp(self.min, self.max)
+            }
+        };
+        self.value = Some(next);
+        Some(next)
+    }
+}
+
+/// A user's expression, evaluated at `(i, n)`; shared, as it never changes once parsed.
+#[derive(Clone)]
+struct Formula(Arc<Expr>);
+
+impl Generator for Formula {
+    fn next(&mut self, step: Step) -> Option<f64> {
+        Some(self.0.eval(step.i as f64, step.n as f64))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    /// The first `count` values of `name` with `params`, without restarts.
+    /// The first `count` values of `name` with `params`, without restarts (`n` = `i`).
     fn first(name: &str, params: Value, count: u64) -> Vec<f64> {
         let registry = Registry::builtin();
         let factory = registry.build(name, params.as_object()).unwrap().unwrap();
@@ -333,18 +698,132 @@ mod tests {
         (1..=count).map(|i| g.next(Step { i, n: i }).unwrap()).collect()
     }
 
+    /// Exact equality: every value in these tables is a whole number, a dyadic fraction, or the
+    /// f64 that the stated formula gives.
     #[track_caller]
     fn check(name: &str, params: Value, expected: &[f64]) {
-        assert_eq!(first(name, params, expected.len() as u64), expected, "{name}");
+        assert_eq!(first(name, params.clone(), expected.len() as u64), expected, "{name} {params}");
+    }
+
+    #[track_caller]
+    fn check_err(name: &str, params: Value, expected: &str) {
+        match Registry::builtin().build(name, params.as_object()).unwrap() {
+            Ok(_) => panic!("{name} accepted {params}"),
+            Err(e) => assert_eq!(e, expected, "{name} {params}"),
+        }
+    }
+
+    /// SplitMix64's published reference outputs for seed 1234567, as `u` in [0, 1) (top 53 bits).
+    fn reference_draws() -> [f64; 5] {
+        let bits: [u64; 5] =
+            [6457827717110365317, 3203168211198807973, 9817491932198370423, 4593380528125082431, 16408922859458223821];
+        let mut rng = SplitMix64(1234567);
+        assert_eq!(bits.map(|_| rng.next_u64()), bits, "SplitMix64 differs from its reference");
+        bits.map(|b| (b >> 11) as f64 / 9_007_199_254_740_992.0)
     }
 
     #[test]
-    fn builtin_first_values() {
+    fn core_first_values() {
         check("square", Value::Null, &[1.0, 4.0, 9.0, 16.0, 25.0]);
         check("power", Value::Null, &[1.0, 4.0, 27.0, 256.0, 3125.0]);
         check("fibonacci", Value::Null, &[1.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0]);
         check("exponential", Value::Null, &[2.0, 4.0, 8.0, 16.0]);
-        check("exponential", serde_json::json!({"base": 3}), &[3.0, 9.0, 27.0]);
+        check("exponential", json!({"base": 3}), &[3.0, 9.0, 27.0]);
+        check("exponential", json!({"base": 0.5}), &[0.5, 0.25, 0.125]);
+    }
+
+    #[test]
+    fn shape_first_values() {
+        check("constant", Value::Null, &[0.0, 0.0, 0.0]);
+        check("constant", json!({"value": -2.5}), &[-2.5, -2.5, -2.5]);
+        check("linear", Value::Null, &[0.0, 1.0, 2.0, 3.0]);
+        check("linear", json!({"start": 10, "step": -2.5}), &[10.0, 7.5, 5.0, 2.5, 0.0]);
+        // Quarter turns are exact: period 4 is 0, 1, 0, −1 and again.
+        check("sine", json!({"amplitude": 1, "period": 4, "offset": 0}), &[0.0, 1.0, 0.0, -1.0, 0.0, 1.0]);
+        check("sine", json!({"amplitude": 3, "period": 2, "offset": 1}), &[1.0, 1.0, 1.0]);
+        check("sine", json!({"period": 1}), &[50.0, 50.0]);
+        // Default: 50 + 50·sin(2π(i−1)/60); i = 2 and 3 are 50 + 50·sin(6°) and 50 + 50·sin(12°).
+        let sine = first("sine", Value::Null, 61);
+        assert_eq!(&sine[..3], [50.0, 55.22642316338268, 60.39558454088797]);
+        assert_eq!([sine[15], sine[30], sine[45], sine[60]], [100.0, 50.0, 0.0, 50.0]);
+        // Mirrored ticks show the same value exactly.
+        for k in 1..15 {
+            assert_eq!(sine[15 - k], sine[15 + k], "sine is symmetric around its peak");
+        }
+        let unit = first("sine", json!({"amplitude": 1, "offset": 0}), 60);
+        for k in 0..30 {
+            assert_eq!(unit[30 + k], -unit[k], "the second half wave is the first one negated");
+        }
+        check("sawtooth", Value::Null, &[0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 0.0, 10.0]);
+        check("sawtooth", json!({"min": -1, "max": 1, "period": 3}), &[-1.0, 0.0, 1.0, -1.0, 0.0]);
+        check("sawtooth", json!({"min": 0.1, "max": 0.3, "period": 2}), &[0.1, 0.3, 0.1]);
+        check("sawtooth", json!({"min": 5, "max": 5}), &[5.0, 5.0, 5.0]);
+        let mut tens = vec![1.0; 10];
+        tens.extend([5.0; 10]);
+        tens.push(1.0);
+        check("step", json!({"values": [1, 5]}), &tens);
+        check("step", json!({"values": [1, 5], "hold": 2}), &[1.0, 1.0, 5.0, 5.0, 1.0, 1.0]);
+        check("step", json!({"values": [1, 5, 7], "hold": [1, 3, 2]}), &[1.0, 5.0, 5.0, 5.0, 7.0, 7.0, 1.0, 5.0]);
+        check("sequence", json!({"values": [3, 1.5, -2]}), &[3.0, 1.5, -2.0, 3.0, 1.5, -2.0, 3.0]);
+        check("sequence", json!({"values": [4]}), &[4.0, 4.0]);
+        let mut spikes = vec![0.0; 9];
+        spikes.push(100.0);
+        spikes.extend([0.0; 9]);
+        spikes.push(100.0);
+        check("spike", Value::Null, &spikes);
+        check("spike", json!({"base": 5, "height": -5, "every": 3}), &[5.0, 5.0, 0.0, 5.0, 5.0, 0.0]);
+        check("spike", json!({"every": 1, "base": 1}), &[101.0, 101.0]);
+    }
+
+    #[test]
+    fn seeded_first_values() {
+        let u = reference_draws();
+        // uniform: min + (max − min)·u.
+        check("uniform", json!({"seed": 1234567, "min": 10, "max": 20}), &u.map(|u| 10.0 + 10.0 * u));
+        check("uniform", json!({"seed": 1234567, "min": 10, "max": 20}), &[13.500795420214082, 11.736440966709127]);
+        check("uniform", json!({"min": 7, "max": 7}), &[7.0, 7.0]);
+        // random_walk from 0 in [0, 0.5], step 1: each move is 2u − 1, reflected at the bounds:
+        // 0 → −0.300 ↦ 0.300 → −0.353 ↦ 0.353 → 0.417 → −0.085 ↦ 0.085 → 0.864 ↦ 1 − 0.864 = 0.136
+        let walk = [
+            0.0,
+            0.29984091595718376,
+            0.352870890700991,
+            0.41728549882582944,
+            0.08469918640958785,
+            0.13624183235324616,
+        ];
+        check("random_walk", json!({"seed": 1234567, "start": 0, "step": 1, "min": 0, "max": 0.5}), &walk);
+        check("random_walk", json!({"step": 0}), &[50.0, 50.0, 50.0]);
+        let wide = first("random_walk", json!({"step": 1000, "min": -1, "max": 1, "start": 0}), 500);
+        assert!(wide.iter().all(|v| (-1.0..=1.0).contains(v)), "a step wider than the range stays in it");
+        let default = first("random_walk", Value::Null, 1000);
+        assert_eq!(default[0], 50.0);
+        assert!(default.windows(2).all(|w| (w[1] - w[0]).abs() <= 1.0 && (0.0..=100.0).contains(&w[1])));
+    }
+
+    #[test]
+    fn seeded_functions_replay_after_a_restart() {
+        let registry = Registry::builtin();
+        for name in ["normal", "uniform", "random_walk"] {
+            let factory = registry.build(name, None).unwrap().unwrap();
+            let run = || {
+                let mut g = factory();
+                (1..=50).map(|i| g.next(Step { i, n: i }).unwrap()).collect::<Vec<_>>()
+            };
+            let once = run();
+            assert_eq!(once, run(), "{name}: a fresh generator replays the same values");
+            assert_ne!(once, first(name, json!({"seed": 7}), 50), "{name}: the seed matters");
+        }
+    }
+
+    #[test]
+    fn expr_evaluates_i_and_n() {
+        check("expr", json!({"expr": "i*i + 3"}), &[4.0, 7.0, 12.0]);
+        let factory = Registry::builtin().build("expr", json!({"expr": "100*n + i"}).as_object()).unwrap().unwrap();
+        let mut g = factory();
+        assert_eq!(g.next(Step { i: 1, n: 1 }), Some(101.0));
+        assert_eq!(g.next(Step { i: 2, n: 2 }), Some(202.0));
+        assert_eq!(factory().next(Step { i: 1, n: 3 }), Some(301.0), "after a restart i is 1 and n goes on");
     }
 
     #[test]
@@ -358,34 +837,132 @@ mod tests {
     fn normal_is_seeded_and_clamped() {
         let a = first("normal", Value::Null, 1000);
         assert_eq!(a, first("normal", Value::Null, 1000));
-        assert_ne!(a, first("normal", serde_json::json!({"seed": 7}), 1000));
+        assert_ne!(a, first("normal", json!({"seed": 7}), 1000));
         let mean = a.iter().sum::<f64>() / a.len() as f64;
         assert!((mean - 50.0).abs() < 2.0, "mean {mean}");
-        let clamped = first("normal", serde_json::json!({"mean": 0, "sd": 10}), 100);
+        let clamped = first("normal", json!({"mean": 0, "sd": 10}), 100);
         assert!(clamped.iter().all(|v| *v >= 0.0));
+    }
+
+    #[test]
+    fn uniform_stays_in_its_range_and_spreads_over_it() {
+        let values = first("uniform", Value::Null, 10_000);
+        assert!(values.iter().all(|v| (0.0..100.0).contains(v)));
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        assert!((mean - 50.0).abs() < 2.0, "mean {mean}");
+        assert!(values.iter().any(|v| *v < 1.0) && values.iter().any(|v| *v > 99.0));
     }
 
     #[test]
     fn param_errors_name_the_param() {
         let r = Registry::builtin();
-        let err = |name: &str, p: Value| r.build(name, p.as_object()).unwrap().err().unwrap();
-        assert_eq!(err("square", serde_json::json!({"x": 1})), "unknown param \"x\" (square takes no params)");
-        assert_eq!(
-            err("normal", serde_json::json!({"seed": "a"})),
-            "param \"seed\": expected an integer ≥ 0, got \"a\""
-        );
-        assert_eq!(err("normal", serde_json::json!({"sd": -1})), "param \"sd\": must be a finite number ≥ 0");
-        assert_eq!(err("exponential", serde_json::json!({"base": 0})), "param \"base\": must be a finite number > 0");
+        let cases: &[(&str, Value, &str)] = &[
+            ("square", json!({"x": 1}), "unknown param \"x\" (square takes no params)"),
+            ("sine", json!({"phase": 1}), "unknown param \"phase\" (sine takes: amplitude, period, offset)"),
+            ("normal", json!({"seed": "a"}), "param \"seed\": expected an integer ≥ 0, got \"a\""),
+            ("normal", json!({"seed": -1}), "param \"seed\": expected an integer ≥ 0, got -1"),
+            ("normal", json!({"sd": -1}), "param \"sd\": must be a finite number ≥ 0"),
+            ("normal", json!({"mean": "50"}), "param \"mean\": expected a number, got \"50\""),
+            ("exponential", json!({"base": 0}), "param \"base\": must be a finite number > 0"),
+            ("constant", json!({"value": null}), "param \"value\": expected a number, got null"),
+            ("linear", json!({"step": [1]}), "param \"step\": expected a number, got [1]"),
+            ("sine", json!({"period": 0}), "param \"period\": expected an integer ≥ 1, got 0"),
+            ("sine", json!({"period": 2.5}), "param \"period\": expected an integer ≥ 1, got 2.5"),
+            ("sine", json!({"amplitude": true}), "param \"amplitude\": expected a number, got true"),
+            (
+                "sawtooth",
+                json!({"period": 1}),
+                "param \"period\": must be an integer ≥ 2 (a ramp needs a first and a last tick)",
+            ),
+            ("sawtooth", json!({"min": 5, "max": 1}), "param \"max\": must be ≥ min (5), got 1"),
+            (
+                "sawtooth",
+                json!({"min": -1e308, "max": 1e308}),
+                "param \"max\": max − min must be a finite number; 1e308 − -1e308 is not",
+            ),
+            ("step", Value::Null, "param \"values\": missing (required)"),
+            ("step", json!({"values": []}), "param \"values\": expected a non-empty array of numbers, got []"),
+            ("step", json!({"values": 3}), "param \"values\": expected a non-empty array of numbers, got 3"),
+            ("step", json!({"values": [1, "2"]}), "param \"values\": item 1: expected a number, got \"2\""),
+            ("step", json!({"values": [1], "hold": 0}), "param \"hold\": expected an integer ≥ 1, got 0"),
+            (
+                "step",
+                json!({"values": [1, 2], "hold": [1, 0]}),
+                "param \"hold\": item 1: expected an integer ≥ 1, got 0",
+            ),
+            (
+                "step",
+                json!({"values": [1, 2], "hold": [1]}),
+                "param \"hold\": has 1 items but there are 2 values; give one per value, or one integer for all",
+            ),
+            (
+                "step",
+                json!({"values": [1, 2], "hold": [u64::MAX, 1]}),
+                "param \"hold\": the holds add up to more than 2⁶⁴ − 1 ticks",
+            ),
+            ("sequence", json!({"values": []}), "param \"values\": expected a non-empty array of numbers, got []"),
+            ("sequence", json!({"values": [null]}), "param \"values\": item 0: expected a number, got null"),
+            ("uniform", json!({"min": 1, "max": 0}), "param \"max\": must be ≥ min (1), got 0"),
+            ("uniform", json!({"seed": 1.5}), "param \"seed\": expected an integer ≥ 0, got 1.5"),
+            ("random_walk", json!({"start": 150}), "param \"start\": must be between min (0) and max (100), got 150"),
+            ("random_walk", json!({"step": -1}), "param \"step\": must be a number ≥ 0, got -1"),
+            ("random_walk", json!({"min": 10, "max": 0}), "param \"max\": must be ≥ min (10), got 0"),
+            ("spike", json!({"every": 0}), "param \"every\": expected an integer ≥ 1, got 0"),
+            ("spike", json!({"height": "x"}), "param \"height\": expected a number, got \"x\""),
+            ("expr", Value::Null, "param \"expr\": missing (required)"),
+            ("expr", json!({"expr": 5}), "param \"expr\": expected a string, got 5"),
+            ("expr", json!({"expr": "i*i)"}), "param \"expr\": unexpected ')' at column 4\n  i*i)\n     ^"),
+            (
+                "expr",
+                json!({"expr": "i + x"}),
+                "param \"expr\": unknown variable 'x' (valid: i, n, pi, e) at column 5\n  i + x\n      ^",
+            ),
+        ];
+        for (name, params, expected) in cases {
+            check_err(name, params.clone(), expected);
+        }
         assert!(r.build("nope", None).is_none());
+    }
+
+    #[test]
+    fn every_param_is_documented_with_its_default() {
+        for def in Registry::builtin().functions() {
+            for p in def.params() {
+                assert!(
+                    p.doc.contains("default") || p.doc.contains("required"),
+                    "{}.{}: {}",
+                    def.name(),
+                    p.name,
+                    p.doc
+                );
+            }
+        }
+        let text = Registry::builtin().describe();
+        assert!(text.contains("    period: ticks per wave, integer ≥ 1, default 60\n"), "{text}");
+    }
+
+    #[test]
+    fn quarter_turns_are_exact() {
+        assert_eq!([0, 1, 2, 3].map(|k| sin_of_fraction(k, 4)), [0.0, 1.0, 0.0, -1.0]);
+        assert_eq!([0, 3, 6, 9].map(|k| sin_of_fraction(k, 12)), [0.0, 1.0, 0.0, -1.0]);
+        assert_eq!(sin_of_fraction(1, 12), sin_of_fraction(5, 12));
+        assert_eq!(sin_of_fraction(7, 12), -sin_of_fraction(1, 12));
+        assert_eq!(sin_of_fraction(u64::MAX - 1, u64::MAX), -sin_of_fraction(1, u64::MAX));
     }
 
     #[test]
     fn register_fn_adds_and_replaces() {
         let mut r = Registry::builtin();
+        let builtins = r.functions().len();
         r.register_fn("cube", "i³", |i| (i as f64).powi(3));
         r.register_fn("square", "replaced", |i| i as f64);
         assert!(r.names().contains("cube"));
         assert_eq!(r.get("square").unwrap().description(), "replaced");
-        assert_eq!(r.functions().len(), 6);
+        assert_eq!(r.functions().len(), builtins + 1);
+        assert_eq!(
+            r.names(),
+            "constant, cube, exponential, expr, fibonacci, linear, normal, power, random_walk, sawtooth, sequence, \
+             sine, spike, square, step, uniform"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod exposition;
 pub mod expr;
 pub mod functions;
 pub mod negotiate;
+pub mod preview;
 pub mod sequence;
 pub mod server;
 pub mod state;
@@ -38,6 +39,10 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
         Mode::CheckConfig => {
             let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
             print!("{}", summary(&config));
+        }
+        Mode::Preview(ticks) => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            preview::print(&config, ticks)?;
         }
         Mode::Serve => {
             let running = start(args, registry)?;

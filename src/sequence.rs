@@ -150,6 +150,37 @@ mod tests {
         );
     }
 
+    fn built(name: &str, params: serde_json::Value) -> Factory {
+        Registry::builtin().build(name, params.as_object()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn expressions_match_the_builtins_they_spell_out() {
+        let expr = |src: &str| built("expr", serde_json::json!({ "expr": src }));
+        assert_eq!(run(expr("i*i"), 0, 200), run(built("square", serde_json::Value::Null), 0, 200));
+        assert_eq!(run(expr("2^i"), 0, 200), run(built("exponential", serde_json::Value::Null), 0, 200));
+        assert_eq!(run(expr("i**i"), 0, 300), run(built("power", serde_json::Value::Null), 0, 300));
+    }
+
+    #[test]
+    fn n_keeps_counting_across_a_reset_while_i_restarts() {
+        let expr = |src: &str| built("expr", serde_json::json!({ "expr": src }));
+        assert_eq!(run(expr("i"), 3, 7), [1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0]);
+        assert_eq!(run(expr("n"), 3, 7), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        // A restart for a value that is not finite also sets i back to 1 and leaves n alone:
+        // 1/(3 − i) is infinite at i = 3, so the third tick restarts with i = 1.
+        assert_eq!(run(expr("10*n + 1/(3-i)"), 0, 4), [10.5, 21.0, 30.5, 41.0]);
+    }
+
+    #[test]
+    fn restarted_seeded_functions_replay_their_values() {
+        for name in ["uniform", "random_walk", "normal"] {
+            let values = run(built(name, serde_json::Value::Null), 5, 15);
+            assert_eq!(values[..5], values[5..10], "{name}");
+            assert_eq!(values[..5], values[10..], "{name}");
+        }
+    }
+
     #[test]
     fn a_function_that_is_never_finite_keeps_the_last_value() {
         struct FirstTickOnly;

@@ -54,6 +54,7 @@ fn informational_flags_print_and_exit_0() {
             "--interval",
             "--namespace",
             "--check-config",
+            "--preview",
             "--list-functions",
         ] {
             assert!(text.contains(needle), "help lacks {needle}");

@@ -20,7 +20,7 @@ fn cases() -> Vec<(String, &'static str)> {
         (r#"[{"name": "a", "metric_type": "gauge"}]"#.into(), "entry 0 (\"a\"): field \"custom_function\": missing (required)"),
         (
             r#"[{"name": "a", "metric_type": "gauge", "custom_function": "cube"}]"#.into(),
-            "entry 0 (\"a\"): field \"custom_function\": unknown function \"cube\" (registered: exponential, fibonacci, normal, power, square)",
+            "entry 0 (\"a\"): field \"custom_function\": unknown function \"cube\" (registered: constant, exponential, expr, fibonacci, linear, normal, power, random_walk, sawtooth, sequence, sine, spike, square, step, uniform)",
         ),
         (r#"[{"name": "a b", "metric_type": "gauge", "custom_function": "square"}]"#.into(), "entry 0 (\"a b\"): field \"name\": \"test_metrics_a b\" is not a valid metric name"),
         (entry(r#", "labels": {"a-b": "x"}"#), "entry 0 (\"a\"): field \"labels\": \"a-b\" is not a valid label name"),

@@ -7,6 +7,7 @@ mod cli;
 mod config_errors;
 mod dashboard;
 mod formats;
+mod functions;
 mod golden;
 mod http;
 mod readme;

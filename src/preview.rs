@@ -1,0 +1,149 @@
+//! `--preview N`: the first N values of every series as a table, one row per tick and one column
+//! per series, printed without serving.
+//!
+//! The values come from the same [`Sequence`]s that the ticker advances while serving (restarts,
+//! `reset_interval` and overflow included), and are formatted by the same function as `/metrics`,
+//! so the preview is exactly what will be served at ticks 1 to N. Rows are ticks because N can be
+//! large: a long preview scrolls down, and its width depends only on the number of series.
+
+use crate::config::{Config, Entry};
+use crate::error::Error;
+use crate::exposition::{escape_label_value, format_value};
+use crate::sequence::Sequence;
+use std::io::{self, Write};
+
+/// The largest N `--preview` accepts: a million ticks is years of one-minute ticks, and still
+/// only seconds of work for a config of a few series.
+pub const MAX_TICKS: u64 = 1_000_000;
+
+/// Columns are separated by this much space.
+const GAP: &str = "  ";
+
+/// Writes the preview of `config`'s first `ticks` values to stdout. A reader that goes away early
+/// (`--preview 1000 | head`) ends the preview quietly.
+pub fn print(config: &Config, ticks: u64) -> Result<(), Error> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match write(config, ticks, &mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Output(e.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the table: a header row (`tick`, then each series as `/metrics` names it), then one row
+/// per tick, every column right-aligned to its widest cell.
+pub fn write(config: &Config, ticks: u64, out: &mut impl Write) -> io::Result<()> {
+    let names: Vec<String> = config.entries.iter().map(series_name).collect();
+    let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+    let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
+    // A first run finds each column's width, so that the table can stream without holding up to
+    // N × series values; sequences are deterministic, so the second run gives the same values.
+    run(config, ticks, |_, values| {
+        for (width, &v) in widths.iter_mut().zip(values) {
+            *width = (*width).max(format_value(v, &mut floats, &mut ints).len());
+        }
+        Ok(())
+    })?;
+    let tick_width = "tick".len().max(ticks.to_string().len());
+    write!(out, "{:>tick_width$}", "tick")?;
+    for (name, width) in names.iter().zip(&widths) {
+        write!(out, "{GAP}{name:>width$}")?;
+    }
+    writeln!(out)?;
+    run(config, ticks, |n, values| {
+        write!(out, "{n:>tick_width$}")?;
+        for (&v, width) in values.iter().zip(&widths) {
+            write!(out, "{GAP}{:>width$}", format_value(v, &mut floats, &mut ints))?;
+        }
+        writeln!(out)
+    })
+}
+
+/// Advances every series of `config` through ticks 1 to `ticks`, as the ticker does while serving,
+/// and hands each tick's values (in config order) to `row`.
+fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[f64]) -> io::Result<()>) -> io::Result<()> {
+    let mut sequences: Vec<Sequence> =
+        config.entries.iter().map(|e| Sequence::new(e.factory.clone(), e.reset_interval)).collect();
+    let mut values = vec![0.0; sequences.len()];
+    for n in 1..=ticks {
+        for (sequence, value) in sequences.iter_mut().zip(values.iter_mut()) {
+            sequence.advance(n);
+            *value = sequence.value();
+        }
+        row(n, &values)?;
+    }
+    Ok(())
+}
+
+/// `ns_jobs_total{queue="default"}`: the series as its samples are written in `/metrics`. An
+/// entry fanned out into several series (which all have its values) is one column, named with its
+/// fan-out: `ns_load{region=["eu", "us"],series=0..99}`.
+fn series_name(entry: &Entry) -> String {
+    if entry.series > 1 {
+        return entry.describe_series();
+    }
+    let mut name = entry.sample_name();
+    if !entry.labels.is_empty() {
+        let labels: Vec<String> =
+            entry.labels_of(0).iter().map(|(k, v)| format!("{k}=\"{}\"", escape_label_value(v))).collect();
+        name.push('{');
+        name.push_str(&labels.join(","));
+        name.push('}');
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse, Options};
+    use crate::functions::Registry;
+
+    #[track_caller]
+    fn check(config: &str, ticks: u64, expected: &str) {
+        let config =
+            parse(config, "t.json", &Options { namespace: "ns".into(), ..Options::default() }, &Registry::builtin())
+                .unwrap();
+        let mut out = Vec::new();
+        write(&config, ticks, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn rows_are_ticks_and_columns_are_series() {
+        check(
+            r#"[{"name":"sq","metric_type":"gauge","custom_function":"square","reset_interval":3},
+                {"name":"jobs","metric_type":"counter","custom_function":"linear","params":{"step":0.5},
+                 "labels":{"q":"a\"b"}},
+                {"name":"x","metric_type":"gauge","custom_function":"power"}]"#,
+            5,
+            concat!(
+                "tick  ns_sq  ns_jobs_total{q=\"a\\\"b\"}  ns_x\n",
+                "   1      1                        0     1\n",
+                "   2      4                      0.5     4\n",
+                "   3      9                        1    27\n",
+                "   4      1                      1.5   256\n",
+                "   5      4                        2  3125\n",
+            ),
+        );
+    }
+
+    #[test]
+    fn restarts_show_as_they_will_be_served() {
+        let config = parse(
+            r#"[{"name":"p","metric_type":"gauge","custom_function":"power"}]"#,
+            "t.json",
+            &Options { namespace: String::new(), ..Options::default() },
+            &Registry::builtin(),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        write(&config, 145, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let last: Vec<&str> = text.lines().skip(143).collect();
+        assert_eq!(
+            last,
+            [" 143  1.6332525972973913e308", " 144                       1", " 145                       4"]
+        );
+    }
+}
