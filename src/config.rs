@@ -156,6 +156,13 @@ impl Entry {
         self.labels.iter().zip(digits).map(|((name, values), d)| (name.as_str(), values.get(d))).collect()
     }
 
+    /// A fresh sequence for series `k`, before its first tick: what the ticker drives, and what
+    /// anything that needs to know a series' values replays. (All series of an entry currently
+    /// share one sequence; `k` is where a per-series one would be told apart.)
+    pub fn sequence(&self, _k: u64) -> crate::sequence::Sequence {
+        crate::sequence::Sequence::new(self.factory.clone(), self.reset_interval)
+    }
+
     /// `name{a="x",b="y"}` of series `k`, for log lines and messages.
     pub fn series_name(&self, k: u64) -> String {
         let labels: Vec<String> = self.labels_of(k).iter().map(|(name, v)| format!("{name}={v:?}")).collect();

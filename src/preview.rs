@@ -62,8 +62,7 @@ pub fn write(config: &Config, ticks: u64, out: &mut impl Write) -> io::Result<()
 /// Advances every series of `config` through ticks 1 to `ticks`, as the ticker does while serving,
 /// and hands each tick's values (in config order) to `row`.
 fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[f64]) -> io::Result<()>) -> io::Result<()> {
-    let mut sequences: Vec<Sequence> =
-        config.entries.iter().map(|e| Sequence::new(e.factory.clone(), e.reset_interval)).collect();
+    let mut sequences: Vec<Sequence> = config.entries.iter().map(|e| e.sequence(0)).collect();
     let mut values = vec![0.0; sequences.len()];
     for n in 1..=ticks {
         for (sequence, value) in sequences.iter_mut().zip(values.iter_mut()) {

@@ -133,7 +133,7 @@ impl State {
         let now = unix_now();
         let config = Arc::new(config);
         let catalog = Arc::new(Catalog::new(&config));
-        let sequences = config.entries.iter().map(|e| Sequence::new(e.factory.clone(), e.reset_interval)).collect();
+        let sequences = config.entries.iter().map(|e| e.sequence(0)).collect();
         let clock = Clock { first_tick: now, interval: interval.as_secs_f64() };
         let engine =
             Engine { sequences, config, catalog, ticks: 0, reload_ok: true, reload_success_time: unix_seconds() };
@@ -206,7 +206,7 @@ impl State {
                     }
                     None => {
                         stats.started += 1;
-                        let mut seq = Sequence::new(entry.factory.clone(), entry.reset_interval);
+                        let mut seq = entry.sequence(0);
                         if n > 0 {
                             seq.advance(n);
                         }
