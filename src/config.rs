@@ -354,7 +354,9 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         Some(Err(problem)) => return Err(field("params", problem)),
         Some(Ok(factory)) => factory,
     };
-    let first = factory().next(Step { i: 1, n: 1 });
+    // A function registered from Rust may panic; at load that is a config error, not a crash.
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory().next(Step { i: 1, n: 1 })))
+        .map_err(|_| field("custom_function", format!("{function} panicked computing its first value")))?;
     if !first.is_some_and(f64::is_finite) {
         return Err(field("custom_function", format!("{function} gives no finite first value with these params")));
     }

@@ -25,6 +25,7 @@ use state::State;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The version reported by `--version`, `/health` and the landing page.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -45,8 +46,13 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
             preview::print(&config, ticks)?;
         }
         Mode::Serve => {
+            // Handlers are registered before anything else, so that a SIGTERM sent as soon as the
+            // `listening on` line appears is never lost (as PID 1, an unhandled one is ignored);
+            // signals that arrive during start-up wait in the iterator.
+            let signals = signal_hook::iterator::Signals::new(SIGNALS)
+                .map_err(|e| Error::Startup(format!("cannot install signal handlers: {e}")))?;
             let running = start(args, registry)?;
-            handle_signals(running.reloader.clone())?;
+            handle_signals(signals, running.reloader.clone())?;
             running.wait();
         }
     }
@@ -95,8 +101,10 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let state = Arc::new(State::new(config, args.interval));
     // Tick 1 happens at start-up, so the very first scrape already shows first values.
     state.tick();
-    let server = tiny_http::Server::http(args.listen)
-        .map_err(|e| Error::Listen { address: args.listen.to_string(), message: e.to_string() })?;
+    let listen_error =
+        |e: &dyn std::fmt::Display| Error::Listen { address: args.listen.to_string(), message: e.to_string() };
+    let listener = bind(args.listen).map_err(|e| listen_error(&e))?;
+    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| listen_error(&e))?;
     let addr = server.server_addr().to_ip().unwrap_or(args.listen);
     log::info!("serving {series} series from {source}, one tick every {:?}", args.interval);
     log::info!("listening on http://{addr}");
@@ -111,6 +119,28 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let workers = server::spawn(Arc::new(server), state.clone(), reload)
         .map_err(|e| Error::Startup(format!("cannot start the request threads: {e}")))?;
     Ok(Running { addr, state, reloader, workers })
+}
+
+/// How long a send to a client may make no progress before the connection is dropped: long enough
+/// for any real scraper, short enough that a client that never reads frees its request thread.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a connection may send nothing before it is closed. Longer than common scrape
+/// intervals, so a scraper's keep-alive connection survives between scrapes.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Binds the listening socket with the timeouts above and a deep backlog. On Linux, accepted
+/// sockets inherit the timeouts, which is how they reach tiny_http's connections.
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // A restarted exporter can bind again at once, with old connections still in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    socket.set_read_timeout(Some(READ_TIMEOUT))?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 /// Reads the config again from where it was first loaded, on SIGHUP or `POST /-/reload`.
@@ -145,13 +175,14 @@ impl Reloader {
     }
 }
 
+/// The signals the exporter handles.
+const SIGNALS: [i32; 3] = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP];
+
 /// SIGTERM and SIGINT end the process at once with status 0; SIGHUP reloads the config. Handlers
 /// are installed explicitly because a process running as PID 1 in a container gets no default
 /// action for SIGTERM and SIGINT.
-fn handle_signals(reloader: Arc<Reloader>) -> Result<(), Error> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
-        .map_err(|e| Error::Startup(format!("cannot install signal handlers: {e}")))?;
+fn handle_signals(mut signals: signal_hook::iterator::Signals, reloader: Arc<Reloader>) -> Result<(), Error> {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

@@ -10,6 +10,9 @@ fn main() {
     };
     let level = if args.verbose { "debug" } else { "info" };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
+    // A panic is contained where it happens (a function, a request handler); the hook only makes
+    // it one log line instead of a multi-line report on stderr.
+    std::panic::set_hook(Box::new(|info| log::error!("panic: {info}")));
     if let Err(e) = run(&args, Registry::builtin()) {
         fail(&e);
     }

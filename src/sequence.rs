@@ -16,6 +16,8 @@ pub enum Restart {
     NotFinite,
     /// A finite function ran out of values.
     Ended,
+    /// The function panicked; a fresh generator takes over and the last value is kept.
+    Panicked,
 }
 
 impl Restart {
@@ -25,6 +27,7 @@ impl Restart {
             Restart::ResetInterval => "reset_interval reached",
             Restart::NotFinite => "value not finite",
             Restart::Ended => "sequence ended",
+            Restart::Panicked => "function panicked",
         }
     }
 }
@@ -71,19 +74,32 @@ impl Sequence {
         if self.i == 1 {
             self.cycle_start = n;
         }
-        match self.generator.next(Step { i: self.i, n }) {
-            Some(v) if v.is_finite() => self.value = v,
+        match self.call(Step { i: self.i, n }) {
+            Ok(Some(v)) if v.is_finite() => self.value = v,
             other => {
-                restart = Some(if other.is_none() { Restart::Ended } else { Restart::NotFinite });
+                restart = Some(match other {
+                    Err(()) => Restart::Panicked,
+                    Ok(None) => Restart::Ended,
+                    Ok(Some(_)) => Restart::NotFinite,
+                });
                 self.restart();
                 self.i = 1;
                 self.cycle_start = n;
-                if let Some(v) = self.generator.next(Step { i: 1, n }).filter(|v| v.is_finite()) {
-                    self.value = v;
+                if let Ok(Some(v)) = self.call(Step { i: 1, n }) {
+                    if v.is_finite() {
+                        self.value = v;
+                    }
                 }
             }
         }
         restart
+    }
+
+    /// Asks the generator for a value, containing a panic: a function that panics (a bug in a
+    /// function registered from Rust) costs its own series a restart, never the ticker thread.
+    fn call(&mut self, step: Step) -> Result<Option<f64>, ()> {
+        let generator = &mut self.generator;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator.next(step))).map_err(|_| ())
     }
 
     fn restart(&mut self) {
@@ -179,6 +195,22 @@ mod tests {
             assert_eq!(values[..5], values[5..10], "{name}");
             assert_eq!(values[..5], values[10..], "{name}");
         }
+    }
+
+    #[test]
+    fn a_panicking_function_restarts_and_keeps_the_last_value() {
+        #[derive(Clone)]
+        struct PanicsAtThree;
+        impl Generator for PanicsAtThree {
+            fn next(&mut self, step: Step) -> Option<f64> {
+                assert!(step.i < 3, "deliberate test panic");
+                Some(step.i as f64 * 10.0)
+            }
+        }
+        let make: Factory = Arc::new(|| Box::new(PanicsAtThree) as Box<dyn Generator>);
+        let mut s = Sequence::new(make, None);
+        let seen: Vec<_> = (1..=4).map(|n| (s.advance(n), s.value())).collect();
+        assert_eq!(seen, [(None, 10.0), (None, 20.0), (Some(Restart::Panicked), 10.0), (None, 20.0)]);
     }
 
     #[test]

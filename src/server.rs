@@ -9,9 +9,10 @@ use std::io::Cursor;
 use std::sync::Arc;
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
-/// How many threads answer requests. A client that is slow to read its answer holds one of them,
-/// so there are a few; the machines this runs on are small, so not many.
-pub const WORKERS: usize = 4;
+/// How many threads answer requests. A client that is slow to read its answer holds one of them
+/// until the socket's write timeout (see `lib.rs`), so there are enough that a handful of stalled
+/// clients leave most of them free; idle threads cost only their stacks.
+pub const WORKERS: usize = 16;
 
 /// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
 pub type Reload = dyn Fn() -> Result<String, String> + Send + Sync;
@@ -27,7 +28,13 @@ pub fn spawn(
             let (server, state, reload) = (server.clone(), state.clone(), reload.clone());
             std::thread::Builder::new().name(format!("http-{i}")).spawn(move || {
                 for request in server.incoming_requests() {
-                    handle(request, &state, &*reload);
+                    // A panic while answering (a bug) must not cost a request thread: it is
+                    // contained here, and the request, dropped unanswered, gets a 500 from tiny_http.
+                    let answered =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &state, &*reload)));
+                    if answered.is_err() {
+                        log::warn!("a request handler panicked; the request got a 500");
+                    }
                 }
             })
         })

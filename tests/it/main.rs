@@ -10,6 +10,7 @@ mod formats;
 mod functions;
 mod golden;
 mod http;
+mod panics;
 mod readme;
 mod reload;
 mod signals;

@@ -1,0 +1,65 @@
+//! A panic inside a function does not take `/metrics` down: the exporter runs in-process with a
+//! function that panics, registered only here, and keeps serving every other series.
+
+use crate::harness::{http_raw, sample, TempDir};
+use metrics_generator::functions::Registry;
+use std::time::{Duration, Instant};
+
+fn registry() -> Registry {
+    let mut registry = Registry::builtin();
+    registry.register_fn("explodes", "i, but panics on every third value", |i| {
+        assert!(i % 3 != 0, "deliberate panic from a test function");
+        i as f64
+    });
+    registry.register_fn("explodes_at_once", "panics on its first value", |_| panic!("deliberate panic at load"));
+    registry
+}
+
+#[test]
+fn a_panicking_function_restarts_its_series_and_scrapes_go_on() {
+    let dir = TempDir::new();
+    let config = dir.write(
+        "config.json",
+        r#"[{"name": "boom", "metric_type": "gauge", "custom_function": "explodes"},
+            {"name": "sq", "metric_type": "gauge", "custom_function": "square"}]"#,
+    );
+    let raw = [
+        "--config",
+        config.to_str().unwrap(),
+        "--namespace",
+        "",
+        "--listen-address",
+        "127.0.0.1:0",
+        "--interval",
+        "20ms",
+    ];
+    let args = metrics_generator::cli::parse(raw.iter().map(Into::into).collect()).unwrap();
+    let running = metrics_generator::start(&args, registry()).expect("start in-process");
+    let addr = running.addr;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last_square = 0.0;
+    // 30 ticks take 10 panics; every scrape in between must answer with every series.
+    while last_square < 900.0 {
+        assert!(Instant::now() < deadline, "the ticker stopped at square {last_square}");
+        let response = http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false).unwrap();
+        assert_eq!(response.status, 200);
+        let body = response.text();
+        let boom = sample(&body, "boom").expect("boom is served");
+        assert!(boom == 1.0 || boom == 2.0, "boom = {boom}");
+        last_square = sample(&body, "sq").expect("sq is served");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let health = http_raw(addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false).unwrap();
+    assert_eq!(health.status, 200, "{}", health.text());
+}
+
+#[test]
+fn a_function_that_panics_at_load_is_a_config_error() {
+    let text = r#"[{"name": "boom", "metric_type": "gauge", "custom_function": "explodes_at_once"}]"#;
+    let options = metrics_generator::config::Options::default();
+    let err = metrics_generator::config::parse(text, "t.json", &options, &registry()).err().expect("rejected");
+    assert_eq!(
+        err.to_string(),
+        "config t.json: entry 0 (\"boom\"): field \"custom_function\": explodes_at_once panicked computing its first value"
+    );
+}
