@@ -7,6 +7,7 @@ mod cli;
 mod config_errors;
 mod golden;
 mod http;
+mod prometheus_client_parser;
 mod prometheus_server;
 mod readme;
 mod signals;
