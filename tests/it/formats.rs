@@ -67,14 +67,12 @@ print(json.dumps(out))
 
 #[test]
 fn the_reference_openmetrics_parser_accepts_the_body() {
-    if !require_python_module("prometheus_client") {
-        return;
-    }
+    let Some(python) = require_python_module("prometheus_client") else { return };
     let exporter = Exporter::with_config(CONFIG, &["--interval", "1h", "--namespace", "ns"]);
     let body = exporter.request("GET", "/metrics", &[("Accept", PROMETHEUS_ACCEPT)]).text();
     let dir = crate::harness::TempDir::new();
     let input = dir.write("body.txt", &body);
-    let out = run_command(Command::new("python3").args(["-c", PARSE_OPENMETRICS]).arg(input));
+    let out = run_command(Command::new(python).args(["-c", PARSE_OPENMETRICS]).arg(input));
     assert!(out.status.success(), "parser rejected:\n{}\n{body}", String::from_utf8_lossy(&out.stderr));
     let families: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let family = |name: &str| families.as_array().unwrap().iter().find(|f| f["name"] == name).cloned();

@@ -38,13 +38,38 @@ pub fn require_tool(program: &str) -> Option<PathBuf> {
         .map(|dir| dir.join(program))
         .find(|p| p.is_file());
     if found.is_none() {
-        assert!(
-            !tools_required(),
-            "{program} is required (REQUIRE_TOOLS=1 or CI=true) but is not on PATH; .ci/run installs it"
-        );
-        eprintln!("SKIPPED: {program} is not installed (set REQUIRE_TOOLS=1 to make this a failure)");
+        missing(&format!("{program} (on PATH)"));
     }
     found
+}
+
+/// Looks for `python3` on PATH that can import `module`, with the same rule as [`require_tool`]:
+/// a missing module fails the test under [`tools_required`], else the test is skipped.
+pub fn require_python_module(module: &str) -> Option<PathBuf> {
+    let python = require_tool("python3")?;
+    let imported = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !imported {
+        missing(&format!("the Python module {module} (for {})", python.display()));
+        return None;
+    }
+    Some(python)
+}
+
+/// Fails the test when tools are required, else says why it is skipped.
+fn missing(what: &str) {
+    assert!(!tools_required(), "{what} is required (REQUIRE_TOOLS=1 or CI=true) but missing; .ci/run installs it");
+    eprintln!("SKIPPED: {what} is not installed (set REQUIRE_TOOLS=1 to make this a failure)");
+}
+
+/// A port on 127.0.0.1 that was free a moment ago, for a program that cannot report the port it
+/// bound. Another process may take it meanwhile, so a caller retries once when it turns out taken.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
 }
 
 /// A directory of its own for one test, removed when dropped.
@@ -114,6 +139,12 @@ impl Exporter {
         Self::start_in(&[], args, None)
     }
 
+    /// Like [`Exporter::start`], but returns why it did not start (with its stderr) instead of
+    /// panicking, for a test that can retry, e.g. when the port it chose was taken meanwhile.
+    pub fn try_start(args: &[&str]) -> Result<Exporter, String> {
+        Self::try_start_in(&[], args, None)
+    }
+
     /// Starts the binary under a wrapper command, e.g. `["unshare", "--pid", "--fork"]`.
     pub fn start_wrapped(wrapper: &[&str], args: &[&str]) -> Exporter {
         Self::start_in(wrapper, args, None)
@@ -129,6 +160,10 @@ impl Exporter {
     }
 
     fn start_in(wrapper: &[&str], args: &[&str], dir: Option<TempDir>) -> Exporter {
+        Self::try_start_in(wrapper, args, dir).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    fn try_start_in(wrapper: &[&str], args: &[&str], dir: Option<TempDir>) -> Result<Exporter, String> {
         let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         if !args.iter().any(|a| a.starts_with("--port") || a.contains("listen-address")) {
             args.extend(["--listen-address".to_string(), "127.0.0.1:0".to_string()]);
@@ -168,11 +203,15 @@ impl Exporter {
             Ok(a) => a.parse::<SocketAddr>().expect("address in the listening line"),
             Err(_) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 std::thread::sleep(Duration::from_millis(100));
-                panic!("exporter {args:?} logged no `listening on` line in 10 s\nstderr:\n{}", stderr.lock().unwrap());
+                let stderr = stderr.lock().unwrap();
+                return Err(format!(
+                    "exporter {args:?} exited or logged no `listening on` line in 10 s\nstderr:\n{stderr}"
+                ));
             }
         };
-        Exporter { child, addr, args, stderr, _dir: dir }
+        Ok(Exporter { child, addr, args, stderr, _dir: dir })
     }
 
     /// What the process has written to stderr so far.
@@ -342,23 +381,4 @@ pub fn assert_fails(out: &Output, code: i32, needle: &str) {
     assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
     assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected:\n{stderr}");
-}
-
-/// Whether `python3` can import `module`. When it cannot, fails the test under
-/// [`tools_required`], else prints why the test is skipped and returns false.
-pub fn require_python_module(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            !tools_required(),
-            "python3 with {module} is required (REQUIRE_TOOLS=1 or CI=true); .ci/run installs it"
-        );
-        eprintln!("SKIPPED: python3 cannot import {module} (set REQUIRE_TOOLS=1 to make this a failure)");
-    }
-    ok
 }

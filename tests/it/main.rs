@@ -11,6 +11,8 @@ mod functions;
 mod golden;
 mod http;
 mod panics;
+mod prometheus_client_parser;
+mod prometheus_server;
 mod readme;
 mod reload;
 mod signals;
