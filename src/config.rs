@@ -124,6 +124,9 @@ pub struct Entry {
     pub labels: Vec<(String, LabelValues)>,
     /// How many series the entry expands to: the product of its labels' value counts.
     pub series: u64,
+    /// Whether its series have values of their own (seeded functions give each series its own
+    /// seed, see `Generator::for_series`), rather than all sharing the entry's values.
+    pub per_series: bool,
     /// The HELP text as written, unescaped; see [`Entry::help`] for the one served.
     pub help: Option<String>,
     /// Makes the generators of this series.
@@ -157,10 +160,27 @@ impl Entry {
     }
 
     /// A fresh sequence for series `k`, before its first tick: what the ticker drives, and what
-    /// anything that needs to know a series' values replays. (All series of an entry currently
-    /// share one sequence; `k` is where a per-series one would be told apart.)
-    pub fn sequence(&self, _k: u64) -> crate::sequence::Sequence {
-        crate::sequence::Sequence::new(self.factory.clone(), self.reset_interval)
+    /// anything that needs to know a series' values replays. Unless [`Entry::per_series`], all
+    /// series of the entry have the values of series 0.
+    pub fn sequence(&self, k: u64) -> crate::sequence::Sequence {
+        if k == 0 || !self.per_series {
+            return crate::sequence::Sequence::new(self.factory.clone(), self.reset_interval);
+        }
+        let base = self.factory.clone();
+        let make: Factory = std::sync::Arc::new(move || {
+            let initial = base();
+            initial.for_series(k).unwrap_or(initial)
+        });
+        crate::sequence::Sequence::new(make, self.reset_interval)
+    }
+
+    /// How many sequences drive the entry's series: one per series when they differ, else one.
+    pub fn units(&self) -> u64 {
+        if self.per_series {
+            self.series
+        } else {
+            1
+        }
     }
 
     /// `name{a="x",b="y"}` of series `k`, for log lines and messages.
@@ -428,6 +448,7 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         full_name,
         kind,
         function: function.to_string(),
+        per_series: series > 1 && factory().for_series(1).is_some(),
         reset_interval,
         labels,
         series,

@@ -87,8 +87,10 @@ struct Family {
 /// The sample lines of one config entry: `count` series that differ only in the values of their
 /// fanned-out labels.
 struct EntryLines {
-    /// Index of the entry's value in a [`Sample`] (the config entry's index).
+    /// Index of the entry's (first) value in a [`Sample`].
     index: usize,
+    /// Whether each series has a value of its own (at `index + k`), or all share `index`'s.
+    per_series: bool,
     /// The sample name (`…_total` for counters).
     name: String,
     /// `…_created` for counters, served in OpenMetrics only.
@@ -142,7 +144,7 @@ impl EntryLines {
         literal.push(' ');
         segments.push(Segment::Literal(literal));
         segments.retain(|s| !matches!(s, Segment::Literal(l) if l.is_empty()));
-        EntryLines { index, name, created_name, count: entry.series, segments }
+        EntryLines { index, per_series: entry.per_series, name, created_name, count: entry.series, segments }
     }
 
     /// Appends the label text of series `k`, with the space before the value.
@@ -164,9 +166,12 @@ impl Catalog {
     /// Groups the config's entries into families and renders their fixed text.
     pub fn new(config: &Config) -> Self {
         let mut families: Vec<(String, Family)> = Vec::new();
-        for (index, entry) in config.entries.iter().enumerate() {
+        // Values are laid out entry after entry, one per sequence (see `Entry::units`).
+        let mut index = 0;
+        for entry in &config.entries {
             let sample = entry.sample_name();
             let lines = EntryLines::new(index, entry);
+            index += entry.units() as usize;
             match families.iter_mut().find(|(name, _)| *name == sample) {
                 Some((_, family)) => family.entries.push(lines),
                 None => {
@@ -214,23 +219,24 @@ impl Catalog {
         for family in &self.families {
             out.extend_from_slice(if om { &family.om_header } else { &family.text_header }.as_bytes());
             for lines in &family.entries {
-                // Every series of an entry has the entry's value, so it is formatted once.
-                let mut value = [0u8; 32];
-                let value = copy_into(&mut value, format_value(sample.values[lines.index], &mut floats, &mut ints));
-                let mut created = [0u8; 32];
-                let created = copy_into(
-                    &mut created,
-                    format_value(sample.clock.time_of(sample.cycle_starts[lines.index]), &mut floats, &mut ints),
-                );
+                // When the series of an entry share one value, it is formatted once.
+                let (mut value, mut created) = ([0u8; 32], [0u8; 32]);
+                let (mut value_len, mut created_len) = (0, 0);
                 for k in 0..lines.count {
+                    if k == 0 || lines.per_series {
+                        let unit = lines.index + k as usize;
+                        value_len = copy_into(&mut value, format_value(sample.values[unit], &mut floats, &mut ints));
+                        let time = sample.clock.time_of(sample.cycle_starts[unit]);
+                        created_len = copy_into(&mut created, format_value(time, &mut floats, &mut ints));
+                    }
                     out.extend_from_slice(lines.name.as_bytes());
                     lines.write_labels(k, out, &mut ints);
-                    out.extend_from_slice(value);
+                    out.extend_from_slice(&value[..value_len]);
                     out.push(b'\n');
                     if let (true, Some(name)) = (om, &lines.created_name) {
                         out.extend_from_slice(name.as_bytes());
                         lines.write_labels(k, out, &mut ints);
-                        out.extend_from_slice(created);
+                        out.extend_from_slice(&created[..created_len]);
                         out.push(b'\n');
                     }
                     if out.len() >= CHUNK {
@@ -247,10 +253,10 @@ impl Catalog {
     }
 }
 
-/// Copies a formatted number (at most 24 bytes) into a buffer of its own and returns it.
-fn copy_into<'a>(buffer: &'a mut [u8; 32], text: &str) -> &'a [u8] {
+/// Copies a formatted number (at most 24 bytes) into a buffer of its own and returns its length.
+fn copy_into(buffer: &mut [u8; 32], text: &str) -> usize {
     buffer[..text.len()].copy_from_slice(text.as_bytes());
-    &buffer[..text.len()]
+    text.len()
 }
 
 /// Appends the `metrics_generator_*` families.

@@ -25,6 +25,14 @@ pub trait Generator: Send {
     /// The value at `step`, or `None` when a finite sequence has ended. A value that is not
     /// finite (overflow) makes the sequence restart, as does `None`.
     fn next(&mut self, step: Step) -> Option<f64>;
+
+    /// For an entry fanned out into several series (`"series": N`, list-valued labels): the initial
+    /// generator of series `k` (k ≥ 1; series 0 uses this one), called on a generator in its
+    /// initial state. `None`, the default, means every series of the entry has the same values
+    /// and they share one generator; seeded random functions give each series its own seed.
+    fn for_series(&self, _k: u64) -> Option<Box<dyn Generator>> {
+        None
+    }
 }
 
 /// Makes a fresh generator in its initial state; shared by every series of one config entry.
@@ -576,6 +584,16 @@ impl SplitMix64 {
     pub fn next_open01(&mut self) -> f64 {
         ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
+
+    /// The generator of series `k` of a fanned-out entry whose seed gave this one: seeded with
+    /// the first output of SplitMix64 started at `seed + k`, so neighbouring series are
+    /// uncorrelated, and series 0 keeps the entry's own seed.
+    pub fn for_series(&self, k: u64) -> SplitMix64 {
+        if k == 0 {
+            return self.clone();
+        }
+        SplitMix64(SplitMix64(self.0.wrapping_add(k)).next_u64())
+    }
 }
 
 /// Normal noise by the Box–Muller transform, one draw per value, clamped at 0.
@@ -591,6 +609,10 @@ impl Generator for Normal {
         let (u1, u2) = (self.rng.next_open01(), self.rng.next_open01());
         let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
         Some((self.mean + self.sd * z).max(0.0))
+    }
+
+    fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
+        Some(Box::new(Normal { rng: self.rng.for_series(k), ..self.clone() }))
     }
 }
 
@@ -638,6 +660,10 @@ impl Generator for Uniform {
         let u = self.rng.next_01();
         Some((self.min + (self.max - self.min) * u).clamp(self.min, self.max))
     }
+
+    fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
+        Some(Box::new(Uniform { rng: self.rng.for_series(k), ..self.clone() }))
+    }
 }
 
 /// A random walk: `start` first, then each value moves by a uniform amount in [−step, step).
@@ -672,6 +698,10 @@ impl Generator for RandomWalk {
         };
         self.value = Some(next);
         Some(next)
+    }
+
+    fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
+        Some(Box::new(RandomWalk { rng: self.rng.for_series(k), ..self.clone() }))
     }
 }
 

@@ -168,12 +168,15 @@ fn health(state: &State) -> Reply {
 }
 
 /// The landing page: links to the endpoints and a table of the configured entries, each with its
-/// series count, type, function and current value.
+/// series count, type, function and current value (that of its first series).
 fn landing(snapshot: &Snapshot) -> String {
     let mut rows = String::new();
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
-    for (entry, value) in snapshot.config.entries.iter().zip(&snapshot.values) {
-        let value = format_value(*value, &mut floats, &mut ints);
+    let mut index = 0;
+    for entry in &snapshot.config.entries {
+        // Series of an entry with values of their own show the first one's.
+        let value = format_value(snapshot.values[index], &mut floats, &mut ints);
+        index += entry.units() as usize;
         rows.push_str(&format!(
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             html(&entry.describe_series()),

@@ -76,7 +76,8 @@ pub struct State {
 
 /// What only the ticker and reloads touch.
 struct Engine {
-    sequences: Vec<Sequence>,
+    /// Per config entry, its sequences: one per series when they differ, else one for all.
+    sequences: Vec<Vec<Sequence>>,
     config: Arc<Config>,
     catalog: Arc<Catalog>,
     ticks: u64,
@@ -105,11 +106,11 @@ pub struct Health {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReloadStats {
     /// Series whose definition did not change: they keep their place in their sequence.
-    pub kept: usize,
+    pub kept: u64,
     /// New or changed series: they start at their first value.
-    pub started: usize,
+    pub started: u64,
     /// Series no longer in the config.
-    pub removed: usize,
+    pub removed: u64,
 }
 
 fn unix_now() -> f64 {
@@ -133,7 +134,7 @@ impl State {
         let now = unix_now();
         let config = Arc::new(config);
         let catalog = Arc::new(Catalog::new(&config));
-        let sequences = config.entries.iter().map(|e| e.sequence(0)).collect();
+        let sequences = config.entries.iter().map(sequences_of).collect();
         let clock = Clock { first_tick: now, interval: interval.as_secs_f64() };
         let engine =
             Engine { sequences, config, catalog, ticks: 0, reload_ok: true, reload_success_time: unix_seconds() };
@@ -169,12 +170,14 @@ impl State {
     /// Advances every series by one value and publishes the new snapshot. Restarts are logged at
     /// warn, in one line per tick so that many series restarting together do not flood the log.
     pub fn tick(&self) -> u64 {
-        let mut restarts: Vec<(usize, Restart)> = Vec::new();
+        let mut restarts: Vec<(usize, usize, Restart)> = Vec::new();
         let mut engine = lock(&self.engine);
         let n = engine.ticks + 1;
-        for (index, seq) in engine.sequences.iter_mut().enumerate() {
-            if let Some(why) = seq.advance(n) {
-                restarts.push((index, why));
+        for (index, sequences) in engine.sequences.iter_mut().enumerate() {
+            for (k, seq) in sequences.iter_mut().enumerate() {
+                if let Some(why) = seq.advance(n) {
+                    restarts.push((index, k, why));
+                }
             }
         }
         engine.ticks = n;
@@ -191,7 +194,7 @@ impl State {
     /// start at their first value at once; removed ones disappear.
     pub fn reload(&self, config: Config) -> ReloadStats {
         let mut engine = lock(&self.engine);
-        let mut old: Vec<Option<Sequence>> = engine.sequences.drain(..).map(Some).collect();
+        let mut old: Vec<Option<Vec<Sequence>>> = engine.sequences.drain(..).map(Some).collect();
         let mut stats = ReloadStats { kept: 0, started: 0, removed: 0 };
         let n = engine.ticks;
         let sequences = config
@@ -200,22 +203,27 @@ impl State {
             .map(|entry| {
                 let same = engine.config.entries.iter().position(|e| e.definition == entry.definition);
                 match same.and_then(|index| old[index].take()) {
-                    Some(seq) => {
-                        stats.kept += 1;
-                        seq
+                    Some(sequences) => {
+                        stats.kept += entry.series;
+                        sequences
                     }
                     None => {
-                        stats.started += 1;
-                        let mut seq = entry.sequence(0);
+                        stats.started += entry.series;
+                        let mut sequences = sequences_of(entry);
                         if n > 0 {
-                            seq.advance(n);
+                            sequences.iter_mut().for_each(|s| _ = s.advance(n));
                         }
-                        seq
+                        sequences
                     }
                 }
             })
             .collect();
-        stats.removed = old.iter().filter(|s| s.is_some()).count();
+        stats.removed = old
+            .iter()
+            .zip(&engine.config.entries)
+            .filter(|(sequences, _)| sequences.is_some())
+            .map(|(_, entry)| entry.series)
+            .sum();
         let config = Arc::new(config);
         engine.catalog = Arc::new(Catalog::new(&config));
         engine.config = config;
@@ -271,8 +279,8 @@ fn snapshot_of(engine: &Engine, clock: Clock, started: f64) -> Snapshot {
     };
     Snapshot {
         ticks: engine.ticks,
-        values: engine.sequences.iter().map(Sequence::value).collect(),
-        cycle_starts: engine.sequences.iter().map(Sequence::cycle_start).collect(),
+        values: engine.sequences.iter().flatten().map(Sequence::value).collect(),
+        cycle_starts: engine.sequences.iter().flatten().map(Sequence::cycle_start).collect(),
         config: engine.config.clone(),
         catalog: engine.catalog.clone(),
         clock,
@@ -281,19 +289,39 @@ fn snapshot_of(engine: &Engine, clock: Clock, started: f64) -> Snapshot {
     }
 }
 
+/// The sequences of an entry's series, before their first tick.
+fn sequences_of(entry: &crate::config::Entry) -> Vec<Sequence> {
+    (0..entry.units()).map(|k| entry.sequence(k)).collect()
+}
+
 /// `2 series restarted: ns_a (value not finite), ns_b_total{k="v"} (reset_interval reached)`,
-/// naming at most five.
-fn describe_restarts(config: &Config, restarts: &[(usize, Restart)]) -> String {
+/// naming at most five entries or series.
+fn describe_restarts(config: &Config, restarts: &[(usize, usize, Restart)]) -> String {
     const SHOWN: usize = 5;
     let mut names: Vec<String> = restarts
         .iter()
         .take(SHOWN)
-        .map(|&(index, why)| format!("{} ({})", config.entries[index].describe_series(), why.describe()))
+        .map(|&(index, k, why)| {
+            let entry = &config.entries[index];
+            let name = if entry.per_series { entry.series_name(k as u64) } else { entry.describe_series() };
+            format!("{name} ({})", why.describe())
+        })
         .collect();
     if restarts.len() > SHOWN {
         names.push(format!("and {} more", restarts.len() - SHOWN));
     }
-    format!("{} series restarted: {}", restarts.len(), names.join(", "))
+    let count: u64 = restarts
+        .iter()
+        .map(|&(index, _, _)| {
+            let entry = &config.entries[index];
+            if entry.per_series {
+                1
+            } else {
+                entry.series
+            }
+        })
+        .sum();
+    format!("{count} series restarted: {}", names.join(", "))
 }
 
 /// Runs ticks 2, 3, … on the fixed grid `started + (k-1)·interval`, forever. When the thread wakes
@@ -388,6 +416,31 @@ mod tests {
         state.tick();
         assert_eq!(state.snapshot().values, [4.0, 16.0, 4.0]);
         assert_eq!(state.snapshot().ticks, 4);
+    }
+
+    #[test]
+    fn seeded_series_of_a_fanned_out_entry_differ_and_others_share() {
+        let state = State::new(
+            config(
+                r#"[{"name":"u","metric_type":"gauge","custom_function":"uniform","series":3},
+                    {"name":"s","metric_type":"gauge","custom_function":"square","series":2}]"#,
+            ),
+            Duration::from_secs(1),
+        );
+        state.tick();
+        let values = state.snapshot().values.clone();
+        // Three sequences for the seeded entry, one shared by the square's two series.
+        assert_eq!(values.len(), 4);
+        assert!(values[0] != values[1] && values[1] != values[2], "{values:?}");
+        assert_eq!(values[3], 1.0);
+        let text = String::from_utf8(state.snapshot().body(Format::Text, false).to_vec()).unwrap();
+        let single = config(r#"[{"name":"u","metric_type":"gauge","custom_function":"uniform"}]"#);
+        let alone = State::new(single, Duration::from_secs(1));
+        alone.tick();
+        // Series 0 of a fanned-out entry has the values of the entry on its own.
+        assert_eq!(alone.snapshot().values[0], values[0]);
+        assert!(text.contains(&format!("u{{series=\"2\"}} {}\n", values[2])), "{text}");
+        assert!(text.contains("s{series=\"1\"} 1\n"), "{text}");
     }
 
     #[test]
