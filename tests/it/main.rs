@@ -7,6 +7,8 @@ mod cli;
 mod config_errors;
 mod golden;
 mod http;
+mod image;
+mod k8s;
 mod readme;
 mod signals;
 mod values;
