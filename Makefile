@@ -1,15 +1,44 @@
 # Everyday commands. `make test` is the whole test suite; `make run` serves the embedded default.
+# Image and Kubernetes targets: `make build` (image from the host-built static binary), `make push`,
+# `make deploy`, `make status`, `make logs`, `make port-forward`, `make undeploy`.
 CARGO  ?= cargo
 PORT   ?= 8000
 CONFIG ?= example_config.json
 PREFIX ?= /usr/local
 BIN    := target/release/metrics-generator
 
-.PHONY: build-bin install run run-config lint test health metrics
+# The fully static binary that the image carries (see README, "Static binary").
+MUSL_TARGET := x86_64-unknown-linux-musl
+STATIC_BIN  := target/$(MUSL_TARGET)/release/metrics-generator
+
+# Image: built locally as IMAGE_NAME:IMAGE_TAG; `make push` copies it to REGISTRY.
+CONTAINER_TOOL ?= podman
+REGISTRY       ?=
+IMAGE_NAME     ?= test-metrics
+IMAGE_TAG      ?= latest
+IMAGE          := $(IMAGE_NAME):$(IMAGE_TAG)
+VERSION        := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+
+# Kubernetes: the manifests in k8s/, deployed into NAMESPACE with the image from REGISTRY.
+KUBECTL         ?= kubectl
+NAMESPACE       ?= metrics-generator
+SERVICE_MONITOR ?= 1
+DEPLOY_IMAGE    := $(if $(REGISTRY),$(REGISTRY)/$(IMAGE_NAME),$(IMAGE_NAME))
+
+# bash with pipefail, so that `make manifests | kubectl apply` fails when rendering fails.
+SHELL       := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: build-bin static install run run-config lint test health metrics \
+	build push manifests deploy undeploy status logs port-forward
 
 # The release binary for this machine.
 build-bin:
 	$(CARGO) build --release --locked
+
+# The fully static, stripped x86_64 binary, in the path the Dockerfile's `prebuilt` stage copies.
+static:
+	$(CARGO) build --release --locked --target $(MUSL_TARGET) --target-dir target
 
 # Installs the release binary into $(PREFIX)/bin.
 install: build-bin
@@ -28,7 +57,8 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-# Every test: unit, integration (the real binary over real sockets), README examples.
+# Every test: unit, integration (the real binary over real sockets), README examples, the image
+# and the Kubernetes manifests.
 test:
 	$(CARGO) test --locked
 
@@ -39,3 +69,67 @@ health:
 # Scrapes a running exporter.
 metrics:
 	curl -fsS http://localhost:$(PORT)/metrics
+
+# The FROM scratch image $(IMAGE), from the host-built static binary: nothing is pulled.
+build: static
+	$(CONTAINER_TOOL) build --target prebuilt --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+# Pushes $(IMAGE) to $(REGISTRY), e.g. `make push REGISTRY=registry.example.com/team`.
+push:
+	@test -n "$(REGISTRY)" || { echo "error: make push needs REGISTRY, e.g. make push REGISTRY=registry.example.com/team" >&2; exit 2; }
+	$(CONTAINER_TOOL) tag $(IMAGE) $(REGISTRY)/$(IMAGE)
+	$(CONTAINER_TOOL) push $(REGISTRY)/$(IMAGE)
+
+# The kustomize overlay that `manifests` renders: k8s/ in $(NAMESPACE), with the image
+# $(DEPLOY_IMAGE):$(IMAGE_TAG), without the ServiceMonitor when SERVICE_MONITOR=0 (clusters
+# without the Prometheus Operator have no such kind).
+define OVERLAY
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: $(NAMESPACE)
+resources:
+  - ../../k8s
+images:
+  - name: test-metrics
+    newName: $(DEPLOY_IMAGE)
+    newTag: $(IMAGE_TAG)
+$(if $(filter 0,$(SERVICE_MONITOR)),$(DROP_SERVICE_MONITOR))
+endef
+define DROP_SERVICE_MONITOR
+patches:
+  - patch: |-
+      $$patch: delete
+      apiVersion: monitoring.coreos.com/v1
+      kind: ServiceMonitor
+      metadata:
+        name: metrics-generator
+endef
+export OVERLAY
+
+# Prints the manifests that `deploy` applies. The overlay lives two levels below the repository
+# root because kustomize accepts only relative paths to a base.
+manifests:
+	@mkdir -p target
+	@dir=$$(mktemp -d target/deploy.XXXXXX); trap 'rm -rf "$$dir"' EXIT; \
+	printf '%s\n' "$$OVERLAY" > "$$dir/kustomization.yaml"; \
+	$(KUBECTL) kustomize "$$dir"
+
+# Applies the manifests to the current kubectl context.
+deploy:
+	$(MAKE) -s manifests | $(KUBECTL) apply -f -
+
+# Deletes everything `deploy` created, the namespace included.
+undeploy:
+	$(MAKE) -s manifests | $(KUBECTL) delete --ignore-not-found -f -
+
+# The exporter's deployment, pods, service and config in $(NAMESPACE).
+status:
+	$(KUBECTL) -n $(NAMESPACE) get deployment,pod,service,configmap -l app.kubernetes.io/name=metrics-generator -o wide
+
+# Follows the exporter's logs.
+logs:
+	$(KUBECTL) -n $(NAMESPACE) logs deployment/metrics-generator --tail=100 -f
+
+# Forwards localhost:$(PORT) to the exporter's service, for `make metrics` and `make health`.
+port-forward:
+	$(KUBECTL) -n $(NAMESPACE) port-forward service/metrics-generator $(PORT):metrics

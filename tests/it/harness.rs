@@ -108,8 +108,18 @@ pub fn run(args: &[&str]) -> Output {
 
 /// Runs any command to completion with a 20 s bound and no stdin.
 pub fn run_command(cmd: &mut Command) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
+    run_command_within(cmd, Duration::from_secs(20))
+}
+
+/// Runs any command to completion with no stdin, killing it and failing after `limit`.
+pub fn run_command_within(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let deadline = Instant::now() + limit;
     loop {
         if child.try_wait().expect("wait").is_some() {
             return child.wait_with_output().expect("output");
@@ -117,7 +127,7 @@ pub fn run_command(cmd: &mut Command) -> Output {
         if Instant::now() > deadline {
             let _ = child.kill();
             let out = child.wait_with_output().expect("output");
-            panic!("{cmd:?} did not finish in 20 s\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+            panic!("{cmd:?} did not finish in {limit:?}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -159,6 +169,16 @@ impl Exporter {
         Self::start_in(&[], &all, Some(dir))
     }
 
+    /// Starts any command that runs the exporter (another build of it, or one inside an image)
+    /// and waits (at most 10 s) for its `listening on` line. The command must choose the address.
+    pub fn start_command(mut command: Command) -> Exporter {
+        let args = std::iter::once(command.get_program())
+            .chain(command.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        Self::spawn(&mut command, args, None).unwrap_or_else(|why| panic!("{why}"))
+    }
+
     fn start_in(wrapper: &[&str], args: &[&str], dir: Option<TempDir>) -> Exporter {
         Self::try_start_in(wrapper, args, dir).unwrap_or_else(|why| panic!("{why}"))
     }
@@ -176,8 +196,12 @@ impl Exporter {
                 c
             }
         };
+        command.args(&args);
+        Self::spawn(&mut command, args, dir)
+    }
+
+    fn spawn(command: &mut Command, args: Vec<String>, dir: Option<TempDir>) -> Result<Exporter, String> {
         let mut child = command
-            .args(&args)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -364,6 +388,30 @@ pub fn poll<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The PID of the only child of `parent`: the process that `unshare --pid --fork` started as PID 1
+/// of its namespace.
+pub fn only_child(parent: u32) -> u32 {
+    let path = format!("/proc/{parent}/task/{parent}/children");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let children: Vec<u32> = text.split_whitespace().map(|p| p.parse().unwrap()).collect();
+    assert_eq!(children.len(), 1, "children of {parent}: {children:?}");
+    children[0]
+}
+
+/// A field of `/proc/PID/status` (`VmHWM`, `NSpid`, `Uid`, …), without its name.
+pub fn proc_status(pid: u32, field: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
+    let prefix = format!("{field}:");
+    let line = status.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {field} in status"));
+    line[prefix.len()..].trim().to_string()
+}
+
+/// The peak resident set size of a process, in bytes (`VmHWM`).
+pub fn peak_rss(pid: u32) -> u64 {
+    let kb = proc_status(pid, "VmHWM");
+    kb.trim_end_matches("kB").trim().parse::<u64>().expect("VmHWM in kB") * 1024
 }
 
 /// Sends a signal with the `kill` command (no libc binding needed in tests).

@@ -10,6 +10,8 @@ mod formats;
 mod functions;
 mod golden;
 mod http;
+mod image;
+mod k8s;
 mod panics;
 mod prometheus_client_parser;
 mod prometheus_server;

@@ -1,7 +1,7 @@
 //! SIGTERM and SIGINT end the process with status 0 within one second (SPEC §6), also when it
 //! runs as PID 1 of its own PID namespace, as in a container.
 
-use crate::harness::{signal, Exporter};
+use crate::harness::{only_child, signal, Exporter};
 use std::time::{Duration, Instant};
 
 #[track_caller]
@@ -21,15 +21,6 @@ fn sigterm_and_sigint_exit_0() {
         let pid = exporter.pid();
         assert_exits_promptly(&mut exporter, pid, name);
     }
-}
-
-/// The PID of the only child of `parent` (unshare's forked child, PID 1 inside its namespace).
-fn only_child(parent: u32) -> u32 {
-    let path = format!("/proc/{parent}/task/{parent}/children");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let children: Vec<u32> = text.split_whitespace().map(|p| p.parse().unwrap()).collect();
-    assert_eq!(children.len(), 1, "children of {parent}: {children:?}");
-    children[0]
 }
 
 #[test]
