@@ -163,15 +163,8 @@ impl Entry {
     /// anything that needs to know a series' values replays. Unless [`Entry::per_series`], all
     /// series of the entry have the values of series 0.
     pub fn sequence(&self, k: u64) -> crate::sequence::Sequence {
-        if k == 0 || !self.per_series {
-            return crate::sequence::Sequence::new(self.factory.clone(), self.reset_interval);
-        }
-        let base = self.factory.clone();
-        let make: Factory = std::sync::Arc::new(move || {
-            let initial = base();
-            initial.for_series(k).unwrap_or(initial)
-        });
-        crate::sequence::Sequence::new(make, self.reset_interval)
+        let k = if self.per_series { k } else { 0 };
+        crate::sequence::Sequence::for_series(self.factory.clone(), k, self.reset_interval)
     }
 
     /// How many sequences drive the entry's series: one per series when they differ, else one.

@@ -32,9 +32,21 @@ impl Restart {
     }
 }
 
+/// The initial generator of series `series` from `make`.
+fn initial(make: &Factory, series: u64) -> Box<dyn Generator> {
+    let generator = make();
+    if series == 0 {
+        return generator;
+    }
+    generator.for_series(series).unwrap_or(generator)
+}
+
 /// One series' position in its function.
 pub struct Sequence {
     make: Factory,
+    /// Which series of a fanned-out entry this is (see `Generator::for_series`); 0 for the first
+    /// or only one.
+    series: u64,
     generator: Box<dyn Generator>,
     reset_interval: Option<NonZeroU64>,
     /// Position of the current value in its cycle; 0 before the first tick.
@@ -47,8 +59,14 @@ pub struct Sequence {
 impl Sequence {
     /// A sequence before its first tick.
     pub fn new(make: Factory, reset_interval: Option<NonZeroU64>) -> Self {
-        let generator = make();
-        Sequence { make, generator, reset_interval, i: 0, value: f64::NAN, cycle_start: 0 }
+        Self::for_series(make, 0, reset_interval)
+    }
+
+    /// A sequence for series `series` of a fanned-out entry, before its first tick: its generator
+    /// is the one `Generator::for_series` derives from the factory's, whenever it (re)starts.
+    pub fn for_series(make: Factory, series: u64, reset_interval: Option<NonZeroU64>) -> Self {
+        let generator = initial(&make, series);
+        Sequence { make, series, generator, reset_interval, i: 0, value: f64::NAN, cycle_start: 0 }
     }
 
     /// The value served now (NaN before the first tick).
@@ -103,7 +121,7 @@ impl Sequence {
     }
 
     fn restart(&mut self) {
-        self.generator = (self.make)();
+        self.generator = initial(&self.make, self.series);
         self.i = 0;
     }
 }
