@@ -156,7 +156,11 @@ impl EntryLines {
                     let d = (k / stride) % values.len() as u64;
                     out.extend_from_slice(values[d as usize].as_bytes());
                 }
-                Segment::Count { n, stride } => out.extend_from_slice(ints.format((k / stride) % n).as_bytes()),
+                Segment::Count { n, stride } => {
+                    // The common case, `"series": N` with no list label after it, needs no division.
+                    let d = if *stride == 1 && k < *n { k } else { (k / stride) % n };
+                    out.extend_from_slice(ints.format(d).as_bytes());
+                }
             }
         }
     }
@@ -201,6 +205,26 @@ impl Catalog {
     /// How many series the config has.
     pub fn series_count(&self) -> u64 {
         self.series
+    }
+
+    /// About how many bytes a text rendering takes, to size its buffer once: each series' fixed
+    /// text plus a typical value, capped at 1 GiB (a larger body grows its buffer as needed).
+    pub fn size_hint(&self) -> usize {
+        let mut bytes: u64 = 4096;
+        for lines in self.families.iter().flat_map(|f| &f.entries) {
+            let fixed: usize = lines.name.len()
+                + lines
+                    .segments
+                    .iter()
+                    .map(|s| match s {
+                        Segment::Literal(text) => text.len(),
+                        Segment::Values { values, .. } => values.first().map_or(0, String::len),
+                        Segment::Count { n, .. } => n.to_string().len(),
+                    })
+                    .sum::<usize>();
+            bytes = bytes.saturating_add(lines.count.saturating_mul(fixed as u64 + 20));
+        }
+        bytes.min(1 << 30) as usize
     }
 
     /// Appends the whole exposition of one tick in `format` to `out`: the configured families,

@@ -56,7 +56,7 @@ impl Snapshot {
                 body.shrink_to_fit();
                 body
             } else {
-                let mut out = Vec::with_capacity(self.catalog.series_count().min(1 << 24) as usize * 48 + 2048);
+                let mut out = Vec::with_capacity(self.catalog.size_hint());
                 self.catalog.render(format, &sample, &mut out);
                 out.shrink_to_fit();
                 out
