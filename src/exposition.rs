@@ -19,6 +19,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// A short name for log lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text 0.0.4",
+            Format::OpenMetrics => "OpenMetrics 1.0.0",
+        }
+    }
+
     /// The `Content-Type` of a body in this format.
     pub fn content_type(self) -> &'static str {
         match self {

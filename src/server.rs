@@ -129,6 +129,7 @@ fn handle(request: Request, state: &State, reload: &Reload) {
         Some(Route::Metrics) => {
             let format = choose_format(request_header(&request, "Accept"));
             let gzip = accepts_gzip(request_header(&request, "Accept-Encoding"));
+            log::debug!("{method} {path}: {}{}", format.name(), if gzip { ", gzip" } else { "" });
             let mut response = reply(200, format.content_type(), Body::Metrics(state.snapshot(), format, gzip))
                 .with_header(header("Vary", "Accept, Accept-Encoding"));
             if gzip {

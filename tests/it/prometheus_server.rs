@@ -194,7 +194,7 @@ fn number(value: &Value) -> f64 {
 /// The exporter and the Prometheus server that scrapes it. Fields drop in order: the exporter,
 /// then Prometheus, then the directory holding Prometheus's storage.
 struct Stack {
-    _exporter: Exporter,
+    exporter: Exporter,
     prometheus: Prometheus,
     /// When the exporter started, in Unix seconds.
     started: f64,
@@ -236,13 +236,14 @@ fn try_start_stack(binary: &Path) -> Result<Stack, String> {
     let started = unix_now();
     let config = config.to_str().unwrap();
     let listen = exporter_addr.to_string();
-    let args = ["--config", config, "--interval", "1s", "--listen-address", &listen];
+    // -v logs the format and encoding of each /metrics answer, which the test reads back.
+    let args = ["--config", config, "--interval", "1s", "--listen-address", &listen, "-v"];
     let exporter = match Exporter::try_start(&args) {
         Ok(exporter) => exporter,
         Err(why) if why.contains("cannot listen on") => return Err(why),
         Err(why) => panic!("{why}"),
     };
-    Ok(Stack { _exporter: exporter, prometheus, started, _dir: dir })
+    Ok(Stack { exporter, prometheus, started, _dir: dir })
 }
 
 /// Checks the values of the square gauge as Prometheus stored them, in time order. Prometheus
@@ -305,6 +306,11 @@ fn prometheus_scrapes_ingests_and_queries_the_exporter() {
     counter_resets_and_has_a_positive_rate(prometheus);
     label_values_select_their_series_exactly(prometheus);
     metadata_has_each_family_type_and_help(prometheus);
+    // Prometheus 2.42 has no `scrape_protocols`, but it asks for OpenMetrics first and for gzip on
+    // every scrape, so that is what it got: the exporter's debug log says so for each answer.
+    let log = stack.exporter.stderr();
+    assert!(log.contains("GET /metrics: OpenMetrics 1.0.0, gzip"), "{log}");
+    assert!(!log.contains("GET /metrics: text 0.0.4"), "{log}");
     eprintln!("prometheus end-to-end test: {:.1} s", clock.elapsed().as_secs_f64());
 }
 
