@@ -29,7 +29,7 @@ DEPLOY_IMAGE    := $(if $(REGISTRY),$(REGISTRY)/$(IMAGE_NAME),$(IMAGE_NAME))
 SHELL       := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: build-bin static install run run-config lint test health metrics \
+.PHONY: build-bin static install run run-config lint test bench bench-smoke health metrics \
 	build push manifests deploy undeploy status logs port-forward
 
 # The release binary for this machine.
@@ -61,6 +61,16 @@ lint:
 # and the Kubernetes manifests.
 test:
 	$(CARGO) test --locked
+
+# The benchmarks: rendering (cargo bench) and serving against nginx (needs wrk and nginx).
+bench:
+	$(CARGO) bench --locked --bench render
+	scripts/bench-http.sh
+
+# A quick run of both benchmarks, so that they keep working (CI runs it).
+bench-smoke:
+	$(CARGO) bench --locked --bench render -- 1000
+	ROUNDS=1 scripts/bench-http.sh 1 1
 
 # Asks a running exporter for its health.
 health:
