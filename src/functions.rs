@@ -291,12 +291,12 @@ impl Registry {
                 Ok(index_factory_with(
                     move |i| {
                         let k = i.saturating_sub(1) % period;
-                    if k == period - 1 {
-                        max
-                    } else {
-                        // Multiplying before dividing keeps whole steps whole: 100·7/10 is exactly 70.
-                        (min + (max - min) * k as f64 / (period - 1) as f64).clamp(min, max)
-                    }
+                        if k == period - 1 {
+                            max
+                        } else {
+                            // Multiplying before dividing keeps whole steps whole: 100·7/10 is exactly 70.
+                            (min + (max - min) * k as f64 / (period - 1) as f64).clamp(min, max)
+                        }
                     },
                     Finite::Always,
                 ))
