@@ -3,14 +3,17 @@
 
 mod harness;
 
+mod alignment;
 mod cli;
 mod config_errors;
 mod dashboard;
 mod formats;
 mod functions;
 mod golden;
+mod ground_truth;
 mod http;
 mod panics;
+mod prometheus;
 mod prometheus_client_parser;
 mod prometheus_server;
 mod readme;
