@@ -596,6 +596,78 @@ mod tests {
     }
 
     #[test]
+    fn reload_records_the_tick_new_series_start_at() {
+        let state = State::new(
+            config(r#"[{"name":"a","metric_type":"gauge","custom_function":"square"}]"#),
+            Duration::from_secs(1),
+        );
+        for _ in 0..3 {
+            state.tick();
+        }
+        state
+            .reload(config(
+                r#"[{"name":"a","metric_type":"gauge","custom_function":"square"},
+                    {"name":"b","metric_type":"gauge","custom_function":"square"}]"#,
+            ))
+            .unwrap();
+        let snapshot = state.snapshot();
+        assert_eq!(
+            (&snapshot.starts[..], &snapshot.values[..], &snapshot.cycle_starts[..]),
+            (&[1, 3][..], &[9.0, 1.0][..], &[1, 3][..])
+        );
+    }
+
+    #[test]
+    fn wall_clock_start_serves_the_clock_s_tick_fast_forwarded() {
+        let before = now_ms();
+        let state = State::start(
+            config(
+                r#"[{"name":"s","metric_type":"gauge","custom_function":"square","reset_interval":1000},
+                    {"name":"f","metric_type":"counter","custom_function":"fibonacci"}]"#,
+            ),
+            Duration::from_millis(250),
+            Align::WallClock,
+        )
+        .unwrap();
+        let after = now_ms();
+        let snapshot = state.snapshot();
+        let tick = snapshot.ticks;
+        assert!(snapshot.grid.tick_at(before) <= Some(tick) && Some(tick) <= snapshot.grid.tick_at(after), "{tick}");
+        let position = ((tick - 1) % 1000 + 1) as f64;
+        assert_eq!(snapshot.values[0], position * position);
+        // Fibonacci restarts after 1476 values: the same phase of a near tick, replayed.
+        let near = (tick - 1) % 1476 + 1;
+        let mut replay = snapshot.config.entries[1].sequence(0);
+        for n in 1..=near {
+            replay.advance(n);
+        }
+        assert_eq!(
+            (snapshot.values[1], snapshot.cycle_starts[1] % 1476),
+            (replay.value(), replay.cycle_start() % 1476)
+        );
+        // The process ran one tick, whatever its number.
+        let text = String::from_utf8_lossy(snapshot.body(Format::Text, false)).into_owned();
+        assert!(text.contains("\nmetrics_generator_ticks_total 1\n"), "{text}");
+    }
+
+    #[test]
+    fn catching_up_at_once_gives_what_ticking_one_at_a_time_gives() {
+        let text = r#"[{"name":"w","metric_type":"gauge","custom_function":"random_walk","reset_interval":70},
+                       {"name":"p","metric_type":"counter","custom_function":"power"},
+                       {"name":"e","metric_type":"gauge","custom_function":"expr","params":{"expr":"n + 1/(n % 11)"}}]"#;
+        let (one, all) =
+            (State::new(config(text), Duration::from_secs(1)), State::new(config(text), Duration::from_secs(1)));
+        one.tick();
+        all.tick();
+        for _ in 0..500 {
+            one.tick();
+        }
+        assert_eq!(all.tick_to(501), 501);
+        let (a, b) = (one.snapshot(), all.snapshot());
+        assert_eq!((a.ticks, &a.values, &a.cycle_starts), (b.ticks, &b.values, &b.cycle_starts));
+    }
+
+    #[test]
     fn a_stalled_ticker_makes_health_unhealthy() {
         let state = State::new(
             config(r#"[{"name":"s","metric_type":"gauge","custom_function":"square"}]"#),
