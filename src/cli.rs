@@ -3,6 +3,7 @@
 
 use crate::config::is_metric_name;
 use crate::error::Error;
+use crate::grid::{parse_time, Align};
 use crate::preview::MAX_TICKS;
 use std::ffi::OsString;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -18,6 +19,11 @@ pub enum Mode {
     CheckConfig,
     /// `--preview N`: print the first N values of every series, exit.
     Preview(u64),
+    /// `--export-promtool-tests FILE --ticks N`: write `input_series` for `promtool test rules`.
+    ExportPromtool { path: PathBuf, ticks: u64 },
+    /// `--export-openmetrics FILE --start T --ticks N`: write OpenMetrics with timestamps, for
+    /// `promtool tsdb create-blocks-from openmetrics`; `start_ms` is Unix milliseconds.
+    ExportOpenMetrics { path: PathBuf, start_ms: i64, ticks: u64 },
     /// `--list-functions`
     ListFunctions,
     /// `--version`
@@ -34,6 +40,8 @@ pub struct Args {
     pub config: Option<PathBuf>,
     pub listen: SocketAddr,
     pub interval: Duration,
+    /// `--align`: where ticks fall in time.
+    pub align: Align,
     /// Prefix of every metric name; empty for none.
     pub namespace: String,
     /// `--max-series`: the most series a config may expand to.
@@ -67,6 +75,8 @@ Flags:
   --listen-address HOST:PORT  full listen address, e.g. :8000, 127.0.0.1:9000, [::1]:8000
                               (also --web.listen-address; default: 0.0.0.0:8000)
   --interval DURATION         time between ticks: 250ms, 10s, 1m, 1h30m; > 0 (default: 60s)
+  --align start|wall-clock    tick 1 at start-up (start, the default), or at the Unix epoch
+                              (wall-clock: every replica serves the same value at the same time)
   --namespace NS              prefix of every metric name (NS_name); \"\" for none
                               (default: test_metrics)
   --max-series N              the most series a config may expand to (default: 1000000)
@@ -74,11 +84,19 @@ Flags:
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
   --preview N                 print the first N values of every series as a table (a row per
                               tick, a column per series) and exit; 1 ≤ N ≤ 1000000
+  --export-promtool-tests FILE
+                              write the input_series of a `promtool test rules` file for ticks
+                              1 to N (--ticks N) of every series, and exit; FILE - is stdout
+  --export-openmetrics FILE   write every series as OpenMetrics with timestamps, for
+                              `promtool tsdb create-blocks-from openmetrics`: N ticks (--ticks N)
+                              from time T (--start T, Unix seconds or RFC 3339), and exit
+  --ticks N                   how many ticks an export writes; 1 ≤ N ≤ 1000000
+  --start T                   the time an OpenMetrics export starts at
   --list-functions            print every registered function with its params
   --version                   print the version
   -h, --help                  print this help
 
-Endpoints: /metrics, /health, /
+Endpoints: /metrics, /health, /, /api/v1/expected
 ";
 
 /// Parses the process's own arguments.
@@ -92,19 +110,57 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let mut p = pico_args::Arguments::from_vec(raw);
 
     let preview = value(&mut p, "--preview")?;
-    let mode = if p.contains(["-h", "--help"]) {
+    let export_promtool = value(&mut p, "--export-promtool-tests")?;
+    let export_openmetrics = value(&mut p, "--export-openmetrics")?;
+    let ticks = value(&mut p, "--ticks")?;
+    let start = value(&mut p, "--start")?;
+    let help = p.contains(["-h", "--help"]);
+    let version = p.contains("--version");
+    let list_functions = p.contains("--list-functions");
+    let check_config = p.contains("--check-config");
+    // The modes that print something and exit instead of serving: at most one of them.
+    let outputs: Vec<&str> = [
+        (check_config, "--check-config"),
+        (preview.is_some(), "--preview"),
+        (export_promtool.is_some(), "--export-promtool-tests"),
+        (export_openmetrics.is_some(), "--export-openmetrics"),
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect();
+    let exporting = export_promtool.is_some() || export_openmetrics.is_some();
+    let mode = if help {
         Mode::Help
-    } else if p.contains("--version") {
+    } else if version {
         Mode::Version
-    } else if p.contains("--list-functions") {
+    } else if list_functions {
         Mode::ListFunctions
-    } else if p.contains("--check-config") {
-        if preview.is_some() {
-            return Err(usage("--check-config and --preview cannot be given together".into()));
-        }
+    } else if let [first, second, ..] = outputs[..] {
+        return Err(usage(format!("{first} and {second} cannot be given together")));
+    } else if ticks.is_some() && !exporting {
+        return Err(usage("--ticks is for --export-promtool-tests and --export-openmetrics".into()));
+    } else if start.is_some() && export_openmetrics.is_none() {
+        return Err(usage("--start is for --export-openmetrics".into()));
+    } else if check_config {
         Mode::CheckConfig
     } else if let Some(ticks) = preview {
-        Mode::Preview(parse_ticks(&ticks).map_err(usage)?)
+        Mode::Preview(parse_ticks("--preview", &ticks).map_err(usage)?)
+    } else if exporting {
+        let Some(ticks) = ticks else {
+            return Err(usage(format!("{} needs --ticks N", outputs[0])));
+        };
+        let ticks = parse_ticks("--ticks", &ticks).map_err(usage)?;
+        match (export_promtool, export_openmetrics) {
+            (Some(path), _) => Mode::ExportPromtool { path: PathBuf::from(path), ticks },
+            (None, Some(path)) => {
+                let Some(start) = start else {
+                    return Err(usage("--export-openmetrics needs --start T".into()));
+                };
+                let start_ms = parse_time(&start).map_err(|m| usage(format!("--start: {m}")))?;
+                Mode::ExportOpenMetrics { path: PathBuf::from(path), start_ms, ticks }
+            }
+            (None, None) => unreachable!("exporting means one of the two"),
+        }
     } else {
         Mode::Serve
     };
@@ -115,6 +171,7 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let listen_address = value(&mut p, "--listen-address")?;
     let web_listen_address = value(&mut p, "--web.listen-address")?;
     let interval = value(&mut p, "--interval")?;
+    let align = value(&mut p, "--align")?;
     let namespace = value(&mut p, "--namespace")?;
     let max_series = value(&mut p, "--max-series")?;
 
@@ -148,6 +205,13 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         Some(s) => parse_duration(&s).map_err(|m| usage(format!("--interval: {m}")))?,
     };
 
+    let align = match align {
+        None => Align::Start,
+        Some(s) => {
+            Align::parse(&s).ok_or_else(|| usage(format!("--align: {s:?} is not an alignment (start, wall-clock)")))?
+        }
+    };
+
     let namespace = namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
     if !namespace.is_empty() && !is_metric_name(&namespace) {
         return Err(usage(format!(
@@ -164,7 +228,7 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
             .ok_or_else(|| usage(format!("--max-series: {s:?} is not a whole number > 0")))?,
     };
 
-    Ok(Args { mode, config, listen, interval, namespace, max_series, verbose })
+    Ok(Args { mode, config, listen, interval, align, namespace, max_series, verbose })
 }
 
 /// A flag's value as UTF-8 text.
@@ -178,12 +242,12 @@ fn value(p: &mut pico_args::Arguments, flag: &'static str) -> Result<Option<Stri
     })
 }
 
-/// The N of `--preview N`: an integer from 1 to [`MAX_TICKS`].
-fn parse_ticks(s: &str) -> Result<u64, String> {
+/// The N of `--preview N` or `--ticks N`: an integer from 1 to [`MAX_TICKS`].
+fn parse_ticks(flag: &str, s: &str) -> Result<u64, String> {
     s.parse::<u64>()
         .ok()
         .filter(|n| (1..=MAX_TICKS).contains(n))
-        .ok_or_else(|| format!("--preview: {s:?} is not a number of ticks from 1 to {MAX_TICKS}"))
+        .ok_or_else(|| format!("{flag}: {s:?} is not a number of ticks from 1 to {MAX_TICKS}"))
 }
 
 /// `:8000` (all IPv4 interfaces), `127.0.0.1:9000`, `[::1]:8000`, `localhost:8000`.
@@ -269,6 +333,16 @@ mod tests {
         assert_eq!(args(&["--check-config"]).unwrap().mode, Mode::CheckConfig);
         assert_eq!(args(&["--preview", "20"]).unwrap().mode, Mode::Preview(20));
         assert_eq!(args(&["--preview=1000000"]).unwrap().mode, Mode::Preview(1_000_000));
+        assert_eq!(args(&[]).unwrap().align, Align::Start);
+        assert_eq!(args(&["--align", "wall-clock"]).unwrap().align, Align::WallClock);
+        assert_eq!(
+            args(&["--export-promtool-tests", "t.yml", "--ticks", "20"]).unwrap().mode,
+            Mode::ExportPromtool { path: PathBuf::from("t.yml"), ticks: 20 }
+        );
+        assert_eq!(
+            args(&["--export-openmetrics", "-", "--ticks", "3", "--start", "2023-11-14T22:13:20Z"]).unwrap().mode,
+            Mode::ExportOpenMetrics { path: PathBuf::from("-"), start_ms: 1_700_000_000_000, ticks: 3 }
+        );
     }
 
     #[test]
@@ -295,6 +369,26 @@ mod tests {
                 &["--preview", "5", "--check-config"],
                 "--check-config and --preview cannot be given together (see --help)",
             ),
+            (
+                &["--preview", "5", "--export-promtool-tests", "x", "--ticks", "2"],
+                "--preview and --export-promtool-tests cannot be given together (see --help)",
+            ),
+            (&["--export-promtool-tests", "x"], "--export-promtool-tests needs --ticks N (see --help)"),
+            (&["--export-openmetrics", "x", "--ticks", "2"], "--export-openmetrics needs --start T (see --help)"),
+            (
+                &["--export-promtool-tests", "x", "--ticks", "0"],
+                "--ticks: \"0\" is not a number of ticks from 1 to 1000000 (see --help)",
+            ),
+            (&["--ticks", "3"], "--ticks is for --export-promtool-tests and --export-openmetrics (see --help)"),
+            (
+                &["--export-promtool-tests", "x", "--ticks", "2", "--start", "0"],
+                "--start is for --export-openmetrics (see --help)",
+            ),
+            (
+                &["--export-openmetrics", "x", "--ticks", "2", "--start", "yesterday"],
+                "--start: \"yesterday\" is not a time (Unix seconds such as 1700000000.5, or RFC 3339 such as 2023-11-14T22:13:20Z) (see --help)",
+            ),
+            (&["--align", "epoch"], "--align: \"epoch\" is not an alignment (start, wall-clock) (see --help)"),
             (&["--interval", "0s"], "--interval: \"0s\": the interval must be greater than zero (see --help)"),
             (&["--interval", "10"], "--interval: \"10\" has a number without a unit (ms, s, m, h, d) (see --help)"),
             (

@@ -17,6 +17,8 @@ pub enum Error {
     Startup(String),
     /// What was asked for cannot be written to stdout (`--preview`).
     Output(String),
+    /// An export cannot be written to its file.
+    Write { path: String, message: String },
 }
 
 impl Error {
@@ -25,7 +27,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Config { .. } => 2,
-            Error::Listen { .. } | Error::Startup(_) | Error::Output(_) => 1,
+            Error::Listen { .. } | Error::Startup(_) | Error::Output(_) | Error::Write { .. } => 1,
         }
     }
 
@@ -42,6 +44,7 @@ impl fmt::Display for Error {
             Error::Listen { address, message } => write!(f, "cannot listen on {address}: {message}"),
             Error::Startup(message) => f.write_str(message),
             Error::Output(message) => write!(f, "cannot write to stdout: {message}"),
+            Error::Write { path, message } => write!(f, "cannot write {path}: {message}"),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! then only appends values.
 
 use crate::config::{Config, Entry, Kind, LabelValues};
+use crate::grid::Grid;
 use std::borrow::Cow;
 
 /// An exposition format.
@@ -39,22 +40,6 @@ impl Format {
 /// The prefix of the exporter's own metrics; configured metrics may not use it.
 pub const OWN_PREFIX: &str = "metrics_generator_";
 
-/// Maps tick numbers to Unix times, for OpenMetrics `_created` samples.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Clock {
-    /// Unix time of tick 1, in seconds.
-    pub first_tick: f64,
-    /// Seconds between ticks.
-    pub interval: f64,
-}
-
-impl Clock {
-    /// Unix time of tick `k` (k ≥ 1).
-    pub fn time_of(&self, k: u64) -> f64 {
-        self.first_tick + k.saturating_sub(1) as f64 * self.interval
-    }
-}
-
 /// The exporter's own state, served as `metrics_generator_*` metrics.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Own {
@@ -73,7 +58,8 @@ pub struct Sample<'a> {
     pub values: &'a [f64],
     /// The tick at which each series' current cycle began.
     pub cycle_starts: &'a [u64],
-    pub clock: Clock,
+    /// Maps tick numbers to Unix times, for OpenMetrics `_created` samples.
+    pub clock: Grid,
     pub own: &'a Own,
 }
 
@@ -258,7 +244,7 @@ impl Catalog {
                     if k == 0 || lines.per_series {
                         let unit = lines.index + k as usize;
                         value_len = copy_into(&mut value, format_value(sample.values[unit], &mut floats, &mut ints));
-                        let time = sample.clock.time_of(sample.cycle_starts[unit]);
+                        let time = sample.clock.seconds(sample.cycle_starts[unit]);
                         created_len = copy_into(&mut created, format_value(time, &mut floats, &mut ints));
                     }
                     out.extend_from_slice(lines.name.as_bytes());
@@ -455,7 +441,7 @@ mod tests {
         let sample = Sample {
             values: &[1.0, 2.5, 3.0],
             cycle_starts: &[1, 2, 1],
-            clock: Clock { first_tick: 1000.0, interval: 0.5 },
+            clock: Grid { origin_ms: 1_000_000, interval_ms: 500 },
             own: &own,
         };
         let mut out = Vec::new();

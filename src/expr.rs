@@ -101,6 +101,22 @@ enum Node {
 }
 
 impl Node {
+    /// The values this node takes over the box `i × n`, or `None` when they cannot be proven
+    /// finite (see [`Expr::finite_over`]).
+    fn range(&self, i: Interval, n: Interval) -> Option<Interval> {
+        match self {
+            Node::Num(v) => interval(*v, *v),
+            Node::I => interval(i.0, i.1),
+            Node::N => interval(n.0, n.1),
+            Node::Neg(x) => x.range(i, n).map(|(lo, hi)| (-hi, -lo)),
+            Node::Pow(base, exp) => pow_range(base.range(i, n)?, exp.range(i, n)?),
+            Node::Chain(first, rest) => {
+                rest.iter().try_fold(first.range(i, n)?, |acc, (op, x)| op.range(acc, x.range(i, n)?))
+            }
+            Node::Func(f, x) => func_range(*f, x.range(i, n)?),
+        }
+    }
+
     fn eval(&self, i: f64, n: f64) -> f64 {
         match self {
             Node::Num(v) => *v,
@@ -397,6 +413,112 @@ impl Expr {
     pub fn uses_n(&self) -> bool {
         self.uses_n
     }
+
+    /// Whether [`Expr::eval`] is finite at every `(i, n)` with `i` in `[i.0, i.1]` and `n` in
+    /// `[n.0, n.1]`, proven by interval arithmetic: bounds are carried through every operation
+    /// and must stay well inside f64, away from zero in a divisor, positive in a logarithm, and
+    /// so on. `false` means "not proven", which is what a sequence's fast-forward needs to know
+    /// before it jumps over values instead of computing them.
+    pub fn finite_over(&self, i: (f64, f64), n: (f64, f64)) -> bool {
+        self.root.range(i, n).is_some()
+    }
+}
+
+/// The closed interval `[lo, hi]` of values a sub-expression can take over a box of `(i, n)`.
+type Interval = (f64, f64);
+
+/// The largest magnitude an interval may reach. Values computed at a point of the box stay
+/// within the computed bounds for `+ − × ÷` (rounding to nearest is monotone) and within a few
+/// units in the last place for the other functions, so nothing within this bound can overflow.
+const BOUND: f64 = 1e300;
+
+/// `[lo, hi]`, or `None` when it is not a finite interval within [`BOUND`] (NaN included).
+fn interval(lo: f64, hi: f64) -> Option<Interval> {
+    (lo <= hi && lo >= -BOUND && hi <= BOUND).then_some((lo, hi))
+}
+
+/// Widens an interval computed by a library function (`exp`, `ln`, `powf`, …), whose results
+/// may be off by a few units in the last place and are not guaranteed monotone.
+fn widened((lo, hi): Interval) -> Option<Interval> {
+    const REL: f64 = 1e-12;
+    const ABS: f64 = 1e-300;
+    interval(lo - lo.abs() * REL - ABS, hi + hi.abs() * REL + ABS)
+}
+
+/// The interval spanned by `f` at the four corners of `a × b`: right for a function that is
+/// monotone in each argument over the box.
+fn corners(a: Interval, b: Interval, f: impl Fn(f64, f64) -> f64) -> Option<Interval> {
+    let values = [f(a.0, b.0), f(a.0, b.1), f(a.1, b.0), f(a.1, b.1)];
+    if values.iter().any(|v| v.is_nan()) {
+        return None;
+    }
+    interval(
+        values.iter().copied().fold(f64::INFINITY, f64::min),
+        values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    )
+}
+
+/// True when the interval does not contain zero.
+fn excludes_zero(a: Interval) -> bool {
+    a.0 > 0.0 || a.1 < 0.0
+}
+
+impl Op {
+    fn range(self, a: Interval, b: Interval) -> Option<Interval> {
+        match self {
+            Op::Add => interval(a.0 + b.0, a.1 + b.1),
+            Op::Sub => interval(a.0 - b.1, a.1 - b.0),
+            Op::Mul => corners(a, b, |x, y| x * y),
+            Op::Div if excludes_zero(b) => corners(a, b, |x, y| x / y),
+            Op::Div => None,
+            // `a % b` is exact, has the sign of `a`, and is smaller than both `|a|` and `|b|`.
+            Op::Rem if excludes_zero(b) => {
+                let m = b.0.abs().max(b.1.abs());
+                interval(if a.0 >= 0.0 { 0.0 } else { a.0.max(-m) }, if a.1 <= 0.0 { 0.0 } else { a.1.min(m) })
+            }
+            Op::Rem => None,
+            Op::Min => interval(a.0.min(b.0), a.1.min(b.1)),
+            Op::Max => interval(a.0.max(b.0), a.1.max(b.1)),
+        }
+    }
+}
+
+/// The interval of `base ^ exp`.
+fn pow_range(base: Interval, exp: Interval) -> Option<Interval> {
+    let integer = (exp.0 == exp.1 && exp.0.fract() == 0.0 && exp.0.abs() <= 1e9).then_some(exp.0);
+    match integer {
+        Some(0.0) => Some((1.0, 1.0)),
+        // xᵏ is monotone on each side of zero, and on the whole line for odd k > 0.
+        Some(k) if excludes_zero(base) || (k > 0.0 && k % 2.0 == 1.0) => widened(corners(base, (k, k), f64::powf)?),
+        // Even k > 0 over an interval around zero: from 0 to the larger end.
+        Some(k) if k > 0.0 => widened((0.0, base.0.abs().max(base.1.abs()).powf(k))),
+        Some(_) => None,
+        // For x > 0 (or x ≥ 0 with y > 0), x^y is monotone in each argument: its extremes over
+        // a box are at the corners.
+        None if base.0 > 0.0 || (base.0 >= 0.0 && exp.0 > 0.0) => widened(corners(base, exp, f64::powf)?),
+        None => None,
+    }
+}
+
+/// The interval of the one-argument function `FUNCS[f]` over `a`.
+fn func_range(f: usize, a: Interval) -> Option<Interval> {
+    let (name, apply) = FUNCS.get(f)?;
+    let monotone = |a: Interval| widened((apply(a.0), apply(a.1)));
+    match *name {
+        "sin" | "cos" => widened((-1.0, 1.0)),
+        // Monotone between its poles; nearer them, a tangent is not bounded here.
+        "tan" if a.0 > -1.5 && a.1 < 1.5 => monotone(a),
+        "tan" => None,
+        "exp" => monotone(a),
+        "ln" | "log10" if a.0 > 0.0 => monotone(a),
+        "sqrt" if a.0 >= 0.0 => monotone(a),
+        "ln" | "log10" | "sqrt" => None,
+        "abs" if a.0 >= 0.0 => Some(a),
+        "abs" if a.1 <= 0.0 => Some((-a.1, -a.0)),
+        "abs" => Some((0.0, (-a.0).max(a.1))),
+        // floor, ceil and round are exact and monotone.
+        _ => interval(apply(a.0), apply(a.1)),
+    }
 }
 
 impl ParseError {
@@ -583,6 +705,95 @@ mod tests {
         check("-1/(n-n)", 0.0, 4.0, f64::NEG_INFINITY);
         assert!(Expr::parse("0/0").unwrap().eval(0.0, 0.0).is_nan());
         assert!(Expr::parse("1%0").unwrap().eval(0.0, 0.0).is_nan());
+    }
+
+    #[test]
+    fn finite_over_proves_what_it_can_and_only_what_is_true() {
+        let proven = |src: &str, i: (f64, f64), n: (f64, f64)| Expr::parse(src).unwrap().finite_over(i, n);
+        let big = (1.0, 4e9);
+        for (src, i, n, expected) in [
+            ("100*n + 20*sin(2*pi*n/60)", big, big, true),
+            ("i*i + 3", big, big, true),
+            ("i**i", (1.0, 130.0), big, true),
+            ("i**i", (1.0, 200.0), big, false),
+            ("1/(n-5)", big, (1.0, 4.0), true),
+            ("1/(n-5)", big, (1.0, 10.0), false),
+            ("1/(n-5)", big, (6.0, 1e9), true),
+            ("ln(n)", big, (1.0, 1e9), true),
+            ("ln(n-1)", big, (1.0, 1e9), false),
+            ("sqrt(n-1)", big, (1.0, 1e9), true),
+            ("sqrt(n-2)", big, (1.0, 1e9), false),
+            ("n % 7 + i % 3", big, big, true),
+            ("n % (i - 1)", (1.0, 5.0), big, false),
+            ("2^i", (1.0, 900.0), big, true),
+            ("2^i", (1.0, 1100.0), big, false),
+            ("exp(n)", big, (1.0, 690.0), true),
+            ("exp(n)", big, (1.0, 800.0), false),
+            ("tan(n)", big, big, false),
+            ("tan(n/1000)", big, (0.0, 1000.0), true),
+            ("(-2)^i", big, big, false),
+            ("(n-10)^2 + 1/((n-10)^2 + 1)", big, (1.0, 100.0), true),
+            ("1/((n-10)^2)", big, (1.0, 100.0), false),
+            ("min(n, 5) + max(abs(i - 9), 1)", big, big, true),
+            ("1/abs(n-3)", big, (1.0, 5.0), false),
+            ("1e999", big, big, false),
+            ("0*n", big, big, true),
+        ] {
+            assert_eq!(proven(src, i, n), expected, "{src} over i {i:?}, n {n:?}");
+        }
+    }
+
+    /// Whatever the expression and the box, a proof of finiteness is never wrong: every point of
+    /// a proven box (its corners, and points spread over it) evaluates to a finite number.
+    #[test]
+    fn finite_over_is_never_wrong() {
+        let sources = [
+            "i*i + 3",
+            "100*n + 20*sin(2*pi*n/60)",
+            "1/(n-5)",
+            "i**i",
+            "2^i",
+            "ln(n - 3)",
+            "sqrt(i - 4)",
+            "exp(n/10)",
+            "n % (i - 3)",
+            "1/(i*i - 9*i + 20)",
+            "tan(n/100)",
+            "(i - 7)^-2",
+            "(n - 20)^3 / (i - 2)",
+            "log10(abs(n - 8))",
+            "pow(i, n/50)",
+            "pow(i - 5, 0.5)",
+            "floor(n/3) / ceil(i/4)",
+            "1/round(n/10 - 2)",
+            "min(1/(i-3), 2) + max(n, 1/(n-40))",
+            "10^(n/10)",
+        ];
+        let mut rng = crate::functions::SplitMix64(7);
+        let mut proofs = 0;
+        for src in sources {
+            let expr = Expr::parse(src).unwrap();
+            for _ in 0..300 {
+                let lo_i = 1 + rng.next_u64() % 60;
+                let lo_n = 1 + rng.next_u64() % 200;
+                let (hi_i, hi_n) = (lo_i + rng.next_u64() % 40, lo_n + rng.next_u64() % 400);
+                if !expr.finite_over((lo_i as f64, hi_i as f64), (lo_n as f64, hi_n as f64)) {
+                    continue;
+                }
+                proofs += 1;
+                for i in lo_i..=hi_i {
+                    for n in (lo_n..=hi_n).step_by(7).chain([hi_n]) {
+                        let v = expr.eval(i as f64, n as f64);
+                        assert!(
+                            v.is_finite(),
+                            "{src} proven finite over i {lo_i}..={hi_i}, n {lo_n}..={hi_n}, but {v} at ({i}, {n})"
+                        );
+                    }
+                }
+            }
+        }
+        // Most boxes of most sources are proven; the check above is not vacuous.
+        assert!(proofs > 2000, "{proofs} proofs");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use crate::expr::Expr;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 /// Where a sequence stands when it is asked for its next value.
@@ -33,26 +34,92 @@ pub trait Generator: Send {
     fn for_series(&self, _k: u64) -> Option<Box<dyn Generator>> {
         None
     }
+
+    /// Fast-forward, first half: whether every value at a position in `positions` and a tick in
+    /// `ticks` is finite (`Some` and finite), known without computing them one by one. `false`
+    /// (the default) means "not known", never "not finite": the sequence then computes the values
+    /// one by one. The answer must not depend on the generator's state, and must hold for any
+    /// sub-range of ranges it holds for.
+    fn finite_over(&self, positions: RangeInclusive<u64>, ticks: RangeInclusive<u64>) -> bool {
+        let _ = (positions, ticks);
+        false
+    }
+
+    /// Fast-forward, second half: moves past the `count` values at `from`, then `i` and `n` one
+    /// more, and so on, as if [`Generator::next`] had been called for each, and returns the last
+    /// of them; or `None` (the default), changing nothing, when it cannot jump. It is called only
+    /// with `count ≥ 1` and after `finite_over` said all these values are finite.
+    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
+        let _ = (from, count);
+        None
+    }
+
+    /// Whether values may depend on [`Step::n`]. A generator that says `false` gives the same
+    /// values in every cycle, so its sequence repeats with a fixed period that a fast-forward
+    /// jumps over whole. The default, `true`, is always safe.
+    fn reads_n(&self) -> bool {
+        true
+    }
 }
 
 /// Makes a fresh generator in its initial state; shared by every series of one config entry.
 pub type Factory = Arc<dyn Fn() -> Box<dyn Generator> + Send + Sync>;
 
+/// What is known of where a function of `i` is finite, which lets a sequence of it fast-forward
+/// (see [`Generator::finite_over`]) instead of computing every value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finite {
+    /// Nothing: a fast-forward computes each value.
+    Unknown,
+    /// Finite at every position.
+    Always,
+    /// Monotone in `i`, so finite over a range of positions when finite at both ends.
+    Monotone,
+}
+
 /// A function of the position alone, `i ↦ f(i)`: the simplest kind of generator.
-struct FromIndex<F>(F);
+struct FromIndex<F> {
+    f: F,
+    finite: Finite,
+}
 
 impl<F: Fn(u64) -> f64 + Send> Generator for FromIndex<F> {
     fn next(&mut self, step: Step) -> Option<f64> {
-        Some((self.0)(step.i))
+        Some((self.f)(step.i))
+    }
+
+    fn finite_over(&self, positions: RangeInclusive<u64>, _: RangeInclusive<u64>) -> bool {
+        match self.finite {
+            Finite::Unknown => false,
+            Finite::Always => true,
+            Finite::Monotone => (self.f)(*positions.start()).is_finite() && (self.f)(*positions.end()).is_finite(),
+        }
+    }
+
+    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
+        Some((self.f)(from.i + (count - 1)))
+    }
+
+    fn reads_n(&self) -> bool {
+        false
     }
 }
 
-/// Turns a pure function of `i` into a factory.
+/// Turns a pure function of `i` into a factory. Sequences of it fast-forward by computing each
+/// value; [`index_factory_with`] says more and lets them jump.
 pub fn index_factory<F>(f: F) -> Factory
 where
     F: Fn(u64) -> f64 + Copy + Send + Sync + 'static,
 {
-    Arc::new(move || Box::new(FromIndex(f)) as Box<dyn Generator>)
+    index_factory_with(f, Finite::Unknown)
+}
+
+/// Turns a pure function of `i` into a factory, with what is known of where it is finite.
+pub fn index_factory_with<F>(f: F, finite: Finite) -> Factory
+where
+    F: Fn(u64) -> f64 + Copy + Send + Sync + 'static,
+{
+    Arc::new(move || Box::new(FromIndex { f, finite }) as Box<dyn Generator>)
 }
 
 /// Turns a generator in its initial state into a factory: every fresh generator is a clone of
@@ -121,13 +188,17 @@ impl Registry {
     /// can also read `n`, the tick number that never resets.
     pub fn builtin() -> Self {
         let mut r = Registry::empty();
-        r.register_fn("square", "i²: 1, 4, 9, 16, …", |i| {
+        let square = |i: u64| {
             let x = i as f64;
             x * x
-        });
-        r.register_fn("power", "iⁱ: 1, 4, 27, 256, … (restarts after 143 values, past f64)", |i| {
+        };
+        r.register("square", "i²: 1, 4, 9, 16, …", &[], move |_| Ok(index_factory_with(square, Finite::Monotone)));
+        let power = |i: u64| {
             let x = i as f64;
             x.powf(x)
+        };
+        r.register("power", "iⁱ: 1, 4, 27, 256, … (restarts after 143 values, past f64)", &[], move |_| {
+            Ok(index_factory_with(power, Finite::Monotone))
         });
         r.register(
             "fibonacci",
@@ -144,7 +215,7 @@ impl Registry {
                 if base <= 0.0 {
                     return Err(param_error("base", "must be a finite number > 0"));
                 }
-                Ok(index_factory(move |i| base.powf(i as f64)))
+                Ok(index_factory_with(move |i| base.powf(i as f64), Finite::Monotone))
             },
         );
         r.register(
@@ -171,7 +242,7 @@ impl Registry {
             &[ParamDoc { name: "value", doc: "number, default 0" }],
             |p| {
                 let value = p.f64("value", 0.0)?;
-                Ok(index_factory(move |_| value))
+                Ok(index_factory_with(move |_| value, Finite::Always))
             },
         );
         r.register(
@@ -184,7 +255,7 @@ impl Registry {
             |p| {
                 let start = p.f64("start", 0.0)?;
                 let step = p.f64("step", 1.0)?;
-                Ok(index_factory(move |i| start + step * i.saturating_sub(1) as f64))
+                Ok(index_factory_with(move |i| start + step * i.saturating_sub(1) as f64, Finite::Monotone))
             },
         );
         r.register(
@@ -199,7 +270,15 @@ impl Registry {
                 let amplitude = p.f64("amplitude", 50.0)?;
                 let period = p.positive("period", 60)?;
                 let offset = p.f64("offset", 50.0)?;
-                Ok(index_factory(move |i| offset + amplitude * sin_of_fraction(i.saturating_sub(1) % period, period)))
+                // offset + amplitude·s for s in [−1, 1] lies between its values at ±1, rounding
+                // included, so it is finite everywhere when those two are.
+                let finite = if (offset + amplitude.abs()).is_finite() && (offset - amplitude.abs()).is_finite() {
+                    Finite::Always
+                } else {
+                    Finite::Unknown
+                };
+                let f = move |i: u64| offset + amplitude * sin_of_fraction(i.saturating_sub(1) % period, period);
+                Ok(index_factory_with(f, finite))
             },
         );
         r.register(
@@ -216,15 +295,19 @@ impl Registry {
                 if period < 2 {
                     return Err(param_error("period", "must be an integer ≥ 2 (a ramp needs a first and a last tick)"));
                 }
-                Ok(index_factory(move |i| {
-                    let k = i.saturating_sub(1) % period;
-                    if k == period - 1 {
-                        max
-                    } else {
-                        // Multiplying before dividing keeps whole steps whole: 100·7/10 is exactly 70.
-                        (min + (max - min) * k as f64 / (period - 1) as f64).clamp(min, max)
-                    }
-                }))
+                // The clamp keeps every value in [min, max], even when the product overflows.
+                Ok(index_factory_with(
+                    move |i| {
+                        let k = i.saturating_sub(1) % period;
+                        if k == period - 1 {
+                            max
+                        } else {
+                            // Multiplying before dividing keeps whole steps whole: 100·7/10 is exactly 70.
+                            (min + (max - min) * k as f64 / (period - 1) as f64).clamp(min, max)
+                        }
+                    },
+                    Finite::Always,
+                ))
             },
         );
         r.register(
@@ -306,7 +389,9 @@ impl Registry {
                 let base = p.f64("base", 0.0)?;
                 let height = p.f64("height", 100.0)?;
                 let every = p.positive("every", 10)?;
-                Ok(index_factory(move |i| if i % every == 0 { base + height } else { base }))
+                let finite =
+                    if base.is_finite() && (base + height).is_finite() { Finite::Always } else { Finite::Unknown };
+                Ok(index_factory_with(move |i| if i % every == 0 { base + height } else { base }, finite))
             },
         );
         r.register(
@@ -559,16 +644,30 @@ impl Generator for Fibonacci {
         (self.a, self.b) = (self.b, self.a + self.b);
         Some(v)
     }
+
+    // No jump: a closed form would round differently from the additions. The sequence restarts
+    // after 1476 values, and a fast-forward jumps over whole periods of it.
+    fn reads_n(&self) -> bool {
+        false
+    }
 }
 
 /// SplitMix64: a tiny, well-mixed generator; enough for test noise and fully reproducible.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(pub u64);
 
+/// SplitMix64's increment: its state after k draws is the seed plus k times this.
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 impl SplitMix64 {
+    /// Moves past `draws` draws at once: the state is a counter.
+    pub fn jump(&mut self, draws: u64) {
+        self.0 = self.0.wrapping_add(GOLDEN_GAMMA.wrapping_mul(draws));
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0 = self.0.wrapping_add(GOLDEN_GAMMA);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -614,6 +713,21 @@ impl Generator for Normal {
     fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
         Some(Box::new(Normal { rng: self.rng.for_series(k), ..self.clone() }))
     }
+
+    /// Every value is finite when `|mean| + 9·sd` is: |z| ≤ √(−2·ln 2⁻⁵³) < 8.6.
+    fn finite_over(&self, _: RangeInclusive<u64>, _: RangeInclusive<u64>) -> bool {
+        (self.mean.abs() + 9.0 * self.sd).is_finite()
+    }
+
+    /// Each value takes two draws.
+    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
+        self.rng.jump((count - 1).wrapping_mul(2));
+        self.next(Step { i: from.i + (count - 1), n: from.n + (count - 1) })
+    }
+
+    fn reads_n(&self) -> bool {
+        false
+    }
 }
 
 /// `values` in turn, the k-th held for `holds[k]` ticks, then from the first again: a pure function
@@ -645,6 +759,19 @@ impl Generator for Cycle {
         let k = step.i.saturating_sub(1) % total;
         self.values.get(self.ends.partition_point(|&end| end <= k)).copied()
     }
+
+    /// The values are finite numbers from the config, checked at load.
+    fn finite_over(&self, _: RangeInclusive<u64>, _: RangeInclusive<u64>) -> bool {
+        true
+    }
+
+    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
+        self.next(Step { i: from.i + (count - 1), n: from.n + (count - 1) })
+    }
+
+    fn reads_n(&self) -> bool {
+        false
+    }
 }
 
 /// Uniform noise: `min + (max − min)·u` with `u` in [0, 1), clamped so rounding cannot leave the range.
@@ -663,6 +790,21 @@ impl Generator for Uniform {
 
     fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
         Some(Box::new(Uniform { rng: self.rng.for_series(k), ..self.clone() }))
+    }
+
+    /// Clamped into [min, max], finite bounds checked at load.
+    fn finite_over(&self, _: RangeInclusive<u64>, _: RangeInclusive<u64>) -> bool {
+        true
+    }
+
+    /// Each value takes one draw.
+    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
+        self.rng.jump(count - 1);
+        self.next(Step { i: from.i + (count - 1), n: from.n + (count - 1) })
+    }
+
+    fn reads_n(&self) -> bool {
+        false
     }
 }
 
@@ -703,6 +845,12 @@ impl Generator for RandomWalk {
     fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
         Some(Box::new(RandomWalk { rng: self.rng.for_series(k), ..self.clone() }))
     }
+
+    // No jump: each value depends on the whole path before it. A fast-forward computes every
+    // value, up to its limit, or jumps over whole periods when a reset_interval gives one.
+    fn reads_n(&self) -> bool {
+        false
+    }
 }
 
 /// A user's expression, evaluated at `(i, n)`; shared, as it never changes once parsed.
@@ -712,6 +860,21 @@ struct Formula(Arc<Expr>);
 impl Generator for Formula {
     fn next(&mut self, step: Step) -> Option<f64> {
         Some(self.0.eval(step.i as f64, step.n as f64))
+    }
+
+    /// Proven by interval arithmetic over the whole box of positions and ticks.
+    fn finite_over(&self, positions: RangeInclusive<u64>, ticks: RangeInclusive<u64>) -> bool {
+        let i = (*positions.start() as f64, *positions.end() as f64);
+        let n = (*ticks.start() as f64, *ticks.end() as f64);
+        self.0.finite_over(i, n)
+    }
+
+    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
+        self.next(Step { i: from.i + (count - 1), n: from.n + (count - 1) })
+    }
+
+    fn reads_n(&self) -> bool {
+        self.0.uses_n()
     }
 }
 

@@ -9,9 +9,12 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod expected;
+pub mod export;
 pub mod exposition;
 pub mod expr;
 pub mod functions;
+pub mod grid;
 pub mod negotiate;
 pub mod preview;
 pub mod sequence;
@@ -44,6 +47,14 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
         Mode::Preview(ticks) => {
             let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
             preview::print(&config, ticks)?;
+        }
+        Mode::ExportPromtool { ref path, ticks } => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            export::to_file(path, |out| export::promtool_tests(&config, args.interval, ticks, out))?;
+        }
+        Mode::ExportOpenMetrics { ref path, start_ms, ticks } => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            export::to_file(path, |out| export::openmetrics(&config, args.align, args.interval, start_ms, ticks, out))?;
         }
         Mode::Serve => {
             // Handlers are registered before anything else, so that a SIGTERM sent as soon as the
@@ -98,15 +109,22 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let options = args.config_options();
     let config = config::load(args.config.as_deref(), &options, &registry)?;
     let (series, source) = (config.series(), config.source.clone());
-    let state = Arc::new(State::new(config, args.interval));
-    // Tick 1 happens at start-up, so the very first scrape already shows first values.
-    state.tick();
+    // The first tick happens at start-up, so the very first scrape already shows values: tick 1,
+    // or with --align wall-clock the tick the clock says.
+    let state = Arc::new(State::start(config, args.interval, args.align)?);
     let listen_error =
         |e: &dyn std::fmt::Display| Error::Listen { address: args.listen.to_string(), message: e.to_string() };
     let listener = bind(args.listen).map_err(|e| listen_error(&e))?;
     let server = tiny_http::Server::from_listener(listener, None).map_err(|e| listen_error(&e))?;
     let addr = server.server_addr().to_ip().unwrap_or(args.listen);
-    log::info!("serving {series} series from {source}, one tick every {:?}", args.interval);
+    log::info!(
+        "serving {series} series from {source}, one tick every {:?}, aligned to {}",
+        args.interval,
+        match args.align {
+            grid::Align::Start => "start-up",
+            grid::Align::WallClock => "the wall clock",
+        }
+    );
     log::info!("listening on http://{addr}");
     let ticker_state = state.clone();
     std::thread::Builder::new()
@@ -156,12 +174,15 @@ pub struct Reloader {
 
 impl Reloader {
     /// Loads and validates the config; a valid one replaces the running one (see
-    /// [`State::reload`]), an invalid one is logged and changes nothing but the reload metrics.
+    /// [`State::reload`]), an invalid one (or one whose new series cannot be fast-forwarded with
+    /// `--align wall-clock`) is logged and changes nothing but the reload metrics.
     pub fn reload(&self) -> Result<String, Error> {
-        match config::load(self.path.as_deref(), &self.options, &self.registry) {
-            Ok(config) => {
-                let (series, source) = (config.series(), config.source.clone());
-                let stats = self.state.reload(config);
+        let reloaded = config::load(self.path.as_deref(), &self.options, &self.registry).and_then(|config| {
+            let (series, source) = (config.series(), config.source.clone());
+            self.state.reload(config).map(|stats| (stats, series, source))
+        });
+        match reloaded {
+            Ok((stats, series, source)) => {
                 let summary = format!(
                     "config {source} reloaded: {series} series ({} kept their place, {} started, {} removed)",
                     stats.kept, stats.started, stats.removed

@@ -75,11 +75,14 @@ fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[f64]) -> io::Resu
 }
 
 /// `ns_jobs_total{queue="default"}`: the series as its samples are written in `/metrics`. An
-/// entry fanned out into several series (which all have its values) is one column, named with its
-/// fan-out: `ns_load{region=["eu", "us"],series=0..99}`.
+/// entry fanned out into several series is one column, named with its fan-out:
+/// `ns_load{region=["eu", "us"],series=0..99}`; when its series have values of their own (seeded
+/// functions), the column shows series 0 and says so.
 fn series_name(entry: &Entry) -> String {
     if entry.series > 1 {
-        return entry.describe_series();
+        // Seeded functions give each series its own values; the column shows the first one's.
+        let which = if entry.per_series { " (series 0)" } else { "" };
+        return format!("{}{which}", entry.describe_series());
     }
     let mut name = entry.sample_name();
     if !entry.labels.is_empty() {

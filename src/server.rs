@@ -81,6 +81,7 @@ enum Route {
     Healthy,
     Ready,
     Reload,
+    Expected,
 }
 
 impl Route {
@@ -92,6 +93,7 @@ impl Route {
             "/-/healthy" => Route::Healthy,
             "/-/ready" => Route::Ready,
             "/-/reload" => Route::Reload,
+            "/api/v1/expected" => Route::Expected,
             _ => return None,
         })
     }
@@ -147,6 +149,11 @@ fn handle(request: Request, state: &State, reload: &Reload) {
             Ok(summary) => text(200, &summary),
             Err(reason) => text(500, &format!("failed to reload config: {reason}")),
         },
+        Some(Route::Expected) => {
+            let query = request.url().split_once('?').map_or("", |(_, q)| q);
+            let answer = crate::expected::answer(&state.snapshot(), query);
+            reply(answer.status, "application/json", Body::Owned(answer.body.into_bytes()))
+        }
     };
     if let Err(e) = request.respond(response) {
         log::warn!("answering {method} {path}: {e}");
@@ -160,6 +167,8 @@ fn health(state: &State) -> Reply {
         "metrics_count": h.series,
         "uptime_seconds": h.uptime.as_secs_f64(),
         "ticks": h.ticks,
+        "tick_time_seconds": h.tick_time,
+        "align": h.align.as_str(),
         "interval_seconds": h.interval.as_secs_f64(),
         "last_tick_seconds_ago": h.since_last_tick.as_secs_f64(),
         "version": env!("CARGO_PKG_VERSION"),

@@ -7,26 +7,43 @@
 //! a slow function can block the others. Each body of a snapshot (format × compression) is
 //! rendered at most once, by the first scrape that wants it, and then served as the same bytes
 //! until the next tick.
+//!
+//! Ticks fall on a [`Grid`]: from start-up, or (`--align wall-clock`) from the Unix epoch, in
+//! which case the first tick served is the one the clock says, reached by fast-forwarding every
+//! sequence from tick 1 ([`Sequence::skip_to`]).
 
-use crate::config::Config;
-use crate::exposition::{Catalog, Clock, Format, Own, Sample};
-use crate::sequence::{Restart, Sequence};
+use crate::config::{Config, Entry};
+use crate::error::Error;
+use crate::exposition::{Catalog, Format, Own, Sample};
+use crate::grid::{now_ms, Align, Grid};
+use crate::sequence::{Budget, Restart, Sequence};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The work one series may take to fast-forward, in [`Budget`] units (about one value computed
+/// each): a quarter of a second or so at most. It bounds start-up and reloads with
+/// `--align wall-clock`; a series that needs more is refused with a message saying why.
+pub const FAST_FORWARD_BUDGET: u64 = 10_000_000;
+
 /// What one tick produced: the values of every series, with what is needed to render them.
 pub struct Snapshot {
-    /// The tick these values belong to (1 is the first, at start-up).
+    /// The tick these values belong to: 1 is the first at start-up, or, with
+    /// `--align wall-clock`, the one at the Unix epoch.
     pub ticks: u64,
-    /// One value per config entry, in config order.
+    /// One value per sequence: per config entry in config order, and within an entry one per
+    /// series when they differ (see `Entry::units`).
     pub values: Vec<f64>,
     /// The tick at which each series' current cycle began.
     pub cycle_starts: Vec<u64>,
     /// The config these values come from.
     pub config: Arc<Config>,
+    /// The tick of each entry's first value: 1, or the tick at which a reload added it (with
+    /// `--align start`; with `--align wall-clock` every entry is as if it had always been there).
+    pub starts: Arc<[u64]>,
+    /// Where ticks fall in time.
+    pub grid: Grid,
     catalog: Arc<Catalog>,
-    clock: Clock,
     own: Own,
     /// Text, text gzipped, OpenMetrics, OpenMetrics gzipped.
     bodies: [OnceLock<Vec<u8>>; 4],
@@ -41,7 +58,7 @@ impl Snapshot {
         } + usize::from(gzip);
         self.bodies[slot].get_or_init(|| {
             let sample =
-                Sample { values: &self.values, cycle_starts: &self.cycle_starts, clock: self.clock, own: &self.own };
+                Sample { values: &self.values, cycle_starts: &self.cycle_starts, clock: self.grid, own: &self.own };
             if gzip {
                 // The plain text goes to the compressor in 64 KiB pieces: a gzip-only scraper
                 // (Prometheus) never makes the process hold the whole uncompressed body.
@@ -71,7 +88,10 @@ pub struct State {
     published: Mutex<Published>,
     interval: Duration,
     started: Instant,
-    clock: Clock,
+    /// Unix time of start-up, in seconds.
+    started_unix: f64,
+    align: Align,
+    grid: Grid,
 }
 
 /// What only the ticker and reloads touch.
@@ -80,7 +100,12 @@ struct Engine {
     sequences: Vec<Vec<Sequence>>,
     config: Arc<Config>,
     catalog: Arc<Catalog>,
+    /// See [`Snapshot::starts`].
+    starts: Arc<[u64]>,
+    /// The current tick number (0 before the first).
     ticks: u64,
+    /// The first tick this process served (0 before it).
+    first: u64,
     reload_ok: bool,
     reload_success_time: f64,
 }
@@ -96,7 +121,11 @@ struct Published {
 pub struct Health {
     pub healthy: bool,
     pub series: u64,
+    /// The tick being served (see [`Snapshot::ticks`]).
     pub ticks: u64,
+    /// Unix time of that tick on its grid, in seconds.
+    pub tick_time: f64,
+    pub align: Align,
     pub uptime: Duration,
     pub since_last_tick: Duration,
     pub interval: Duration,
@@ -129,23 +158,71 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl State {
-    /// The state of `config` before its first tick; call [`State::tick`] once to serve tick 1.
+    /// The state of `config` before its first tick, start-up aligned; call [`State::tick`] once to
+    /// serve tick 1.
     pub fn new(config: Config, interval: Duration) -> Self {
+        Self::aligned(config, interval, Align::Start)
+    }
+
+    /// The state of `config` before its first tick, on the grid of `align`.
+    fn aligned(config: Config, interval: Duration, align: Align) -> Self {
         let now = unix_now();
+        let grid = Grid::new(align, interval, (now * 1000.0).round() as i64);
         let config = Arc::new(config);
         let catalog = Arc::new(Catalog::new(&config));
         let sequences = config.entries.iter().map(sequences_of).collect();
-        let clock = Clock { first_tick: now, interval: interval.as_secs_f64() };
-        let engine =
-            Engine { sequences, config, catalog, ticks: 0, reload_ok: true, reload_success_time: unix_seconds() };
-        let snapshot = Arc::new(snapshot_of(&engine, clock, now));
+        let starts = vec![1; config.entries.len()].into();
+        let engine = Engine {
+            sequences,
+            config,
+            catalog,
+            starts,
+            ticks: 0,
+            first: 0,
+            reload_ok: true,
+            reload_success_time: unix_seconds(),
+        };
+        let snapshot = Arc::new(snapshot_of(&engine, grid, now));
         State {
             engine: Mutex::new(engine),
             published: Mutex::new(Published { snapshot, last_tick: Instant::now() }),
             interval,
             started: Instant::now(),
-            clock,
+            started_unix: now,
+            align,
+            grid,
         }
+    }
+
+    /// The state of `config` with its first tick served: tick 1 with `--align start`; with
+    /// `--align wall-clock`, the tick the clock says, every series fast-forwarded to it. A series
+    /// that cannot be fast-forwarded within [`FAST_FORWARD_BUDGET`] is a config error.
+    pub fn start(config: Config, interval: Duration, align: Align) -> Result<Self, Error> {
+        let state = Self::aligned(config, interval, align);
+        match align {
+            Align::Start => {
+                state.tick();
+            }
+            Align::WallClock => {
+                let clock = Instant::now();
+                let mut engine = lock(&state.engine);
+                let n = state.grid.tick_at(now_ms()).unwrap_or(1);
+                let config = engine.config.clone();
+                for (index, (entry, sequences)) in config.entries.iter().zip(engine.sequences.iter_mut()).enumerate() {
+                    for sequence in sequences {
+                        fast_forward(sequence, n, index, entry, &config.source)?;
+                    }
+                }
+                engine.ticks = n;
+                engine.first = n;
+                state.publish(&engine, true);
+                log::info!(
+                    "every series fast-forwarded to tick {n} (wall-clock) in {:.3} s",
+                    clock.elapsed().as_secs_f64()
+                );
+            }
+        }
+        Ok(state)
     }
 
     /// The time between ticks.
@@ -153,13 +230,24 @@ impl State {
         self.interval
     }
 
-    /// When the state was created: tick k is due at `started + (k-1)·interval`.
+    /// When the state was created: with `--align start`, tick k is due at
+    /// `started + (k-1)·interval`.
     pub fn started(&self) -> Instant {
         self.started
     }
 
+    /// How ticks are placed in time.
+    pub fn align(&self) -> Align {
+        self.align
+    }
+
+    /// Where ticks fall in time.
+    pub fn grid(&self) -> Grid {
+        self.grid
+    }
+
     fn publish(&self, engine: &Engine, ticked: bool) {
-        let snapshot = Arc::new(snapshot_of(engine, self.clock, self.clock.first_tick));
+        let snapshot = Arc::new(snapshot_of(engine, self.grid, self.started_unix));
         let mut published = lock(&self.published);
         published.snapshot = snapshot;
         if ticked {
@@ -181,6 +269,9 @@ impl State {
             }
         }
         engine.ticks = n;
+        if engine.first == 0 {
+            engine.first = n;
+        }
         self.publish(&engine, true);
         log::debug!("tick {n}");
         if !restarts.is_empty() {
@@ -189,35 +280,145 @@ impl State {
         n
     }
 
-    /// Replaces the config. Series whose definition (name, labels, type, function, params,
-    /// reset_interval) did not change keep their sequence and so their place in it; new ones
-    /// start at their first value at once; removed ones disappear.
-    pub fn reload(&self, config: Config) -> ReloadStats {
+    /// Moves every series to tick `target` at once, for a ticker that woke up late: the values
+    /// are those that ticking one at a time would give, fast-forwarded where possible. Restarts
+    /// on the way are not logged one by one.
+    pub fn tick_to(&self, target: u64) -> u64 {
         let mut engine = lock(&self.engine);
+        if target <= engine.ticks + 1 {
+            drop(engine);
+            return self.tick();
+        }
+        let from = engine.ticks;
+        for seq in engine.sequences.iter_mut().flatten() {
+            if seq.skip_to(target, &mut Budget::new(FAST_FORWARD_BUDGET)).is_err() {
+                // Too slow to jump: the rest, one tick at a time, as the ticker would have.
+                while seq.tick() < target {
+                    seq.advance(seq.tick() + 1);
+                }
+            }
+        }
+        engine.ticks = target;
+        self.publish(&engine, true);
+        log::warn!("the ticker was late: caught up from tick {from} to tick {target} at once");
+        target
+    }
+
+    /// The tick the clock says should be served now.
+    pub fn due_tick(&self) -> u64 {
+        match self.align {
+            Align::Start => {
+                let elapsed = self.started.elapsed().as_nanos();
+                let k = elapsed / self.interval.as_nanos().max(1);
+                u64::try_from(k).unwrap_or(u64::MAX).saturating_add(1)
+            }
+            Align::WallClock => self.grid.tick_at(now_ms()).unwrap_or(1),
+        }
+    }
+
+    /// Sleeps until tick `k` is due.
+    pub fn wait_for(&self, k: u64) {
+        match self.align {
+            Align::Start => {
+                let due = self.started + grid_offset(self.interval, k - 1);
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+            }
+            Align::WallClock => loop {
+                // The wall clock is read again after each sleep of at most a second, so a clock
+                // stepped forward (or back) moves the ticks with it.
+                let wait = self.grid.time_ms(k).saturating_sub(now_ms());
+                if wait <= 0 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(wait.min(1000) as u64));
+            },
+        }
+    }
+
+    /// Replaces the config. Series whose definition (name, labels, type, function, params,
+    /// reset_interval) did not change keep their sequence and so their place in it; removed ones
+    /// disappear; new ones start at their first value at once with `--align start`, and with
+    /// `--align wall-clock` are fast-forwarded to the current tick, as if they had always been
+    /// there (a series that cannot be, within [`FAST_FORWARD_BUDGET`], fails the reload and
+    /// changes nothing).
+    pub fn reload(&self, config: Config) -> Result<ReloadStats, Error> {
+        // With wall-clock alignment, the fast-forward of new series (up to a few tenths of a
+        // second each) happens before the engine lock is taken, so the ticker is not held up;
+        // under the lock they only catch up with the ticks that passed meanwhile.
+        let mut prepared: Vec<Option<Vec<Sequence>>> = config.entries.iter().map(|_| None).collect();
+        if self.align == Align::WallClock {
+            let current = self.snapshot();
+            for (index, entry) in config.entries.iter().enumerate() {
+                if !current.config.entries.iter().any(|e| e.definition == entry.definition) {
+                    let mut sequences = sequences_of(entry);
+                    for seq in &mut sequences {
+                        fast_forward(seq, current.ticks, index, entry, &config.source)?;
+                    }
+                    prepared[index] = Some(sequences);
+                }
+            }
+        }
+        let mut engine = lock(&self.engine);
+        let n = engine.ticks;
+        // First every new sequence, which may fail; only then is the engine changed.
+        let mut plan: Vec<Result<usize, (Vec<Sequence>, u64)>> = Vec::with_capacity(config.entries.len());
+        let mut taken = vec![false; engine.sequences.len()];
+        for (index, entry) in config.entries.iter().enumerate() {
+            let same = engine
+                .config
+                .entries
+                .iter()
+                .enumerate()
+                .position(|(old, e)| !taken[old] && e.definition == entry.definition);
+            if let Some(old) = same {
+                taken[old] = true;
+                plan.push(Ok(old));
+                continue;
+            }
+            plan.push(Err(match self.align {
+                Align::Start => {
+                    let sequences = sequences_of(entry)
+                        .into_iter()
+                        .map(|seq| {
+                            let mut seq = seq.starting_at(n.max(1));
+                            if n > 0 {
+                                seq.advance(n);
+                            }
+                            seq
+                        })
+                        .collect();
+                    (sequences, n.max(1))
+                }
+                Align::WallClock => {
+                    let mut sequences = prepared[index].take().unwrap_or_else(|| sequences_of(entry));
+                    for seq in &mut sequences {
+                        fast_forward(seq, n, index, entry, &config.source)?;
+                    }
+                    (sequences, 1)
+                }
+            }));
+        }
         let mut old: Vec<Option<Vec<Sequence>>> = engine.sequences.drain(..).map(Some).collect();
         let mut stats = ReloadStats { kept: 0, started: 0, removed: 0 };
-        let n = engine.ticks;
-        let sequences = config
-            .entries
-            .iter()
-            .map(|entry| {
-                let same = engine.config.entries.iter().position(|e| e.definition == entry.definition);
-                match same.and_then(|index| old[index].take()) {
-                    Some(sequences) => {
-                        stats.kept += entry.series;
-                        sequences
-                    }
-                    None => {
-                        stats.started += entry.series;
-                        let mut sequences = sequences_of(entry);
-                        if n > 0 {
-                            sequences.iter_mut().for_each(|s| _ = s.advance(n));
-                        }
-                        sequences
-                    }
+        let mut starts = Vec::with_capacity(plan.len());
+        let mut sequences = Vec::with_capacity(plan.len());
+        for (step, entry) in plan.into_iter().zip(&config.entries) {
+            let (seq, start) = match step {
+                Ok(index) => {
+                    stats.kept += entry.series;
+                    (old[index].take().expect("each old entry is kept at most once"), engine.starts[index])
                 }
-            })
-            .collect();
+                Err(new) => {
+                    stats.started += entry.series;
+                    new
+                }
+            };
+            sequences.push(seq);
+            starts.push(start);
+        }
         stats.removed = old
             .iter()
             .zip(&engine.config.entries)
@@ -228,10 +429,11 @@ impl State {
         engine.catalog = Arc::new(Catalog::new(&config));
         engine.config = config;
         engine.sequences = sequences;
+        engine.starts = starts.into();
         engine.reload_ok = true;
         engine.reload_success_time = unix_seconds();
         self.publish(&engine, false);
-        stats
+        Ok(stats)
     }
 
     /// Records a failed reload: the running config keeps serving.
@@ -262,6 +464,8 @@ impl State {
             healthy: since_last_tick <= self.interval * 2,
             series: snapshot.config.series(),
             ticks: snapshot.ticks,
+            tick_time: self.grid.seconds(snapshot.ticks),
+            align: self.align,
             uptime: self.started.elapsed(),
             since_last_tick,
             interval: self.interval,
@@ -269,9 +473,10 @@ impl State {
     }
 }
 
-fn snapshot_of(engine: &Engine, clock: Clock, started: f64) -> Snapshot {
+fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot {
     let own = Own {
-        ticks: engine.ticks,
+        // Ticks this process has run, whatever the tick numbers (see README, Aligned ticks).
+        ticks: if engine.first == 0 { 0 } else { engine.ticks - engine.first + 1 },
         series: engine.config.series(),
         reload_ok: engine.reload_ok,
         reload_success_time: engine.reload_success_time,
@@ -282,15 +487,30 @@ fn snapshot_of(engine: &Engine, clock: Clock, started: f64) -> Snapshot {
         values: engine.sequences.iter().flatten().map(Sequence::value).collect(),
         cycle_starts: engine.sequences.iter().flatten().map(Sequence::cycle_start).collect(),
         config: engine.config.clone(),
+        starts: engine.starts.clone(),
+        grid,
         catalog: engine.catalog.clone(),
-        clock,
         own,
         bodies: Default::default(),
     }
 }
 
+/// Fast-forwards `sequence`, of entry number `index`, to tick `n` within [`FAST_FORWARD_BUDGET`];
+/// the error names the entry and says what to do.
+fn fast_forward(sequence: &mut Sequence, n: u64, index: usize, entry: &Entry, source: &str) -> Result<(), Error> {
+    sequence.skip_to(n, &mut Budget::new(FAST_FORWARD_BUDGET)).map_err(|_| Error::Config {
+        source: source.to_string(),
+        message: format!(
+            "entry {index} ({:?}): --align wall-clock: {} cannot be fast-forwarded to tick {n} within \
+                 {FAST_FORWARD_BUDGET} steps (see README, Aligned ticks); give it a smaller reset_interval, \
+                 a longer --interval, or use --align start",
+            entry.name, entry.function
+        ),
+    })
+}
+
 /// The sequences of an entry's series, before their first tick.
-fn sequences_of(entry: &crate::config::Entry) -> Vec<Sequence> {
+fn sequences_of(entry: &Entry) -> Vec<Sequence> {
     (0..entry.units()).map(|k| entry.sequence(k)).collect()
 }
 
@@ -324,18 +544,14 @@ fn describe_restarts(config: &Config, restarts: &[(usize, usize, Restart)]) -> S
     format!("{count} series restarted: {}", names.join(", "))
 }
 
-/// Runs ticks 2, 3, … on the fixed grid `started + (k-1)·interval`, forever. When the thread wakes
-/// late (a suspended machine, a loaded core) it runs the missed ticks at once, so the tick count
-/// always matches the time since start-up.
+/// Runs the ticks after the first on their grid, forever. When the thread wakes late (a
+/// suspended machine, a loaded core, a wall clock stepped forward) it catches up at once, so the
+/// tick served always matches the clock.
 pub fn run_ticker(state: &State) -> ! {
     loop {
         let next = state.ticks() + 1;
-        let due = state.started() + grid_offset(state.interval(), next - 1);
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
-        }
-        state.tick();
+        state.wait_for(next);
+        state.tick_to(state.due_tick().max(next));
     }
 }
 
@@ -406,16 +622,90 @@ mod tests {
         for _ in 0..3 {
             state.tick();
         }
-        let stats = state.reload(config(
-            r#"[{"name":"c","metric_type":"gauge","custom_function":"square"},
+        let stats = state
+            .reload(config(
+                r#"[{"name":"c","metric_type":"gauge","custom_function":"square"},
                 {"name":"a","metric_type":"gauge","custom_function":"square","help":"new help"},
                 {"name":"b","metric_type":"gauge","custom_function":"square","reset_interval":2}]"#,
-        ));
+            ))
+            .unwrap();
         assert_eq!(stats, ReloadStats { kept: 1, started: 2, removed: 1 });
         assert_eq!(state.snapshot().values, [1.0, 9.0, 1.0]);
         state.tick();
         assert_eq!(state.snapshot().values, [4.0, 16.0, 4.0]);
         assert_eq!(state.snapshot().ticks, 4);
+    }
+
+    #[test]
+    fn reload_records_the_tick_new_series_start_at() {
+        let state = State::new(
+            config(r#"[{"name":"a","metric_type":"gauge","custom_function":"square"}]"#),
+            Duration::from_secs(1),
+        );
+        for _ in 0..3 {
+            state.tick();
+        }
+        state
+            .reload(config(
+                r#"[{"name":"a","metric_type":"gauge","custom_function":"square"},
+                    {"name":"b","metric_type":"gauge","custom_function":"square"}]"#,
+            ))
+            .unwrap();
+        let snapshot = state.snapshot();
+        assert_eq!(
+            (&snapshot.starts[..], &snapshot.values[..], &snapshot.cycle_starts[..]),
+            (&[1, 3][..], &[9.0, 1.0][..], &[1, 3][..])
+        );
+    }
+
+    #[test]
+    fn wall_clock_start_serves_the_clock_s_tick_fast_forwarded() {
+        let before = now_ms();
+        let state = State::start(
+            config(
+                r#"[{"name":"s","metric_type":"gauge","custom_function":"square","reset_interval":1000},
+                    {"name":"f","metric_type":"counter","custom_function":"fibonacci"}]"#,
+            ),
+            Duration::from_millis(250),
+            Align::WallClock,
+        )
+        .unwrap();
+        let after = now_ms();
+        let snapshot = state.snapshot();
+        let tick = snapshot.ticks;
+        assert!(snapshot.grid.tick_at(before) <= Some(tick) && Some(tick) <= snapshot.grid.tick_at(after), "{tick}");
+        let position = ((tick - 1) % 1000 + 1) as f64;
+        assert_eq!(snapshot.values[0], position * position);
+        // Fibonacci restarts after 1476 values: the same phase of a near tick, replayed.
+        let near = (tick - 1) % 1476 + 1;
+        let mut replay = snapshot.config.entries[1].sequence(0);
+        for n in 1..=near {
+            replay.advance(n);
+        }
+        assert_eq!(
+            (snapshot.values[1], snapshot.cycle_starts[1] % 1476),
+            (replay.value(), replay.cycle_start() % 1476)
+        );
+        // The process ran one tick, whatever its number.
+        let text = String::from_utf8_lossy(snapshot.body(Format::Text, false)).into_owned();
+        assert!(text.contains("\nmetrics_generator_ticks_total 1\n"), "{text}");
+    }
+
+    #[test]
+    fn catching_up_at_once_gives_what_ticking_one_at_a_time_gives() {
+        let text = r#"[{"name":"w","metric_type":"gauge","custom_function":"random_walk","reset_interval":70},
+                       {"name":"p","metric_type":"counter","custom_function":"power"},
+                       {"name":"e","metric_type":"gauge","custom_function":"expr","params":{"expr":"n + 1/(n % 11)"}}]"#;
+        let (one, all) =
+            (State::new(config(text), Duration::from_secs(1)), State::new(config(text), Duration::from_secs(1)));
+        one.tick();
+        all.tick();
+        for _ in 0..500 {
+            one.tick();
+        }
+        assert_eq!(all.tick_to(501), 501);
+        let (a, b) = (one.snapshot(), all.snapshot());
+        assert_eq!((a.ticks, &a.values, &a.cycle_starts), (b.ticks, &b.values, &b.cycle_starts));
     }
 
     #[test]

@@ -16,6 +16,8 @@ fn health_reports_its_fields_with_their_types() {
     assert!(health["uptime_seconds"].as_f64().unwrap() >= 0.0);
     assert!(health["last_tick_seconds_ago"].as_f64().unwrap() >= 0.0);
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(health["align"], "start");
+    assert!(health["tick_time_seconds"].as_f64().unwrap() > 1.6e9);
 }
 
 #[test]
@@ -41,7 +43,7 @@ fn routes_methods_and_query_strings() {
     }
     assert_eq!(exporter.request("POST", "/nope", &[]).status, 404);
 
-    for path in ["/metrics", "/health", "/"] {
+    for path in ["/metrics", "/health", "/", "/api/v1/expected"] {
         for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
             let response = exporter.request(method, path, &[("Content-Length", "0")]);
             assert_eq!(response.status, 405, "{method} {path}");

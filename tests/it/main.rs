@@ -3,16 +3,19 @@
 
 mod harness;
 
+mod alignment;
 mod cli;
 mod config_errors;
 mod dashboard;
 mod formats;
 mod functions;
 mod golden;
+mod ground_truth;
 mod http;
 mod image;
 mod k8s;
 mod panics;
+mod prometheus;
 mod prometheus_client_parser;
 mod prometheus_server;
 mod readme;

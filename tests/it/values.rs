@@ -146,3 +146,25 @@ fn max_series_is_checked_at_load() {
         "entry 0 (\"huge\"): its labels and series fan out into more than 2⁶⁴ series",
     );
 }
+
+#[test]
+fn seeded_fanned_out_series_differ_and_the_expected_api_knows_each() {
+    let config = r#"[{"name": "u", "metric_type": "gauge", "custom_function": "uniform", "series": 3}]"#;
+    let exporter = Exporter::with_config(config, &["--namespace", "", "--interval", "1h"]);
+    let body = exporter.get("/metrics").text();
+    let served: Vec<f64> = (0..3).map(|k| sample(&body, &format!("u{{series=\"{k}\"}}")).unwrap()).collect();
+    assert!(served[0] != served[1] && served[1] != served[2], "{served:?}");
+    let time = exporter.get("/health").json()["tick_time_seconds"].as_f64().unwrap();
+    let expected = exporter.get(&format!("/api/v1/expected?metric=u&time={time}")).json();
+    let result = expected["data"]["result"].as_array().unwrap();
+    for (k, value) in served.iter().enumerate() {
+        let series = result.iter().find(|r| r["metric"]["series"].as_str() == Some(k.to_string().as_str())).unwrap();
+        assert_eq!(series["value"][1].as_str().unwrap().parse::<f64>().unwrap(), *value, "series {k}");
+    }
+    // Series 0 is the entry on its own: the same seed, the same values.
+    let alone = Exporter::with_config(
+        r#"[{"name": "u", "metric_type": "gauge", "custom_function": "uniform"}]"#,
+        &["--namespace", "", "--interval", "1h"],
+    );
+    assert_eq!(alone.sample("u"), Some(served[0]));
+}

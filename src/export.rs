@@ -1,0 +1,343 @@
+//! The export modes: every series of the config, written as test input for the Prometheus tools.
+//!
+//! - `--export-promtool-tests FILE --ticks N`: the `input_series` of a `promtool test rules`
+//!   file, with ticks 1 to N of every series, in the `a+bxc` notation where a run of values
+//!   follows it exactly and as plain values elsewhere.
+//! - `--export-openmetrics FILE --start T --ticks N`: OpenMetrics text with a timestamp on every
+//!   sample, which `promtool tsdb create-blocks-from openmetrics` turns into TSDB blocks.
+//!
+//! Values come from replaying each series' own [`Entry::sequence`], fast-forwarded as the
+//! exporter does, so an export holds exactly what `/metrics` serves at those ticks. The YAML is
+//! written by hand: it is a fixed shape, and the only subtle part, quoting the series selector,
+//! is PromQL's business more than YAML's.
+
+use crate::config::{Config, Entry, Kind};
+use crate::error::Error;
+use crate::exposition::{escape_label_value, format_value};
+use crate::grid::{format_duration, Align, Grid};
+use crate::sequence::{Budget, Sequence};
+use crate::state::FAST_FORWARD_BUDGET;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// Writes with `write` into `path`, or stdout for `-`. A failure is one error: the config error
+/// that stopped the export (carried inside the `io::Error`), or the write error naming the file.
+pub fn to_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+    let failed = |e: io::Error| match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+        Some(error) => error.clone(),
+        None => Error::Write { path: path.display().to_string(), message: e.to_string() },
+    };
+    if path == Path::new("-") {
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        return write(&mut out).and_then(|()| out.flush()).map_err(failed);
+    }
+    let mut out = BufWriter::new(File::create(path).map_err(failed)?);
+    write(&mut out).and_then(|()| out.flush()).map_err(failed)
+}
+
+/// Writes the `promtool test rules` file of ticks 1 to `ticks` of every series.
+pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut dyn Write) -> io::Result<()> {
+    let interval = format_duration(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
+    write!(
+        out,
+        "# The input_series of a `promtool test rules` file, written by metrics-generator {} \
+         (--export-promtool-tests)\n\
+         # from config {}: ticks 1 to {ticks} of all {} series, one tick every {interval}.\n\
+         # Sample j of a series (at time j × {interval}, j = 0, 1, …) is tick j + 1: what the exporter serves\n\
+         # j intervals after start-up, or j intervals after the Unix epoch with --align wall-clock.\n\
+         # To test rules on it, append alert_rule_test or promql_expr_test entries for the test below\n\
+         # (indented by four spaces), then a top-level `rule_files:` list.\n\
+         evaluation_interval: {interval}\n\
+         tests:\n  - interval: {interval}\n    input_series:\n",
+        crate::VERSION,
+        config.source,
+        config.series(),
+    )?;
+    let mut values = Vec::new();
+    for entry in &config.entries {
+        for k in 0..entry.series {
+            values.clear();
+            let mut sequence = entry.sequence(k);
+            for n in 1..=ticks {
+                sequence.advance(n);
+                values.push(sequence.value());
+            }
+            writeln!(out, "      - series: '{}'", yaml_single_quoted(&promql_series(entry, k)))?;
+            writeln!(out, "        values: '{}'", promtool_values(&values))?;
+        }
+    }
+    Ok(())
+}
+
+/// `name{label="value",…}` as PromQL reads a series: label values in double quotes, with `\`,
+/// `"` and newline escaped, and every character a YAML file may not hold as it is (controls,
+/// line and paragraph separators, byte-order marks, non-characters) written as `\uXXXX`.
+pub fn promql_series(entry: &Entry, k: u64) -> String {
+    let mut out = entry.sample_name();
+    let labels = entry.labels_of(k);
+    if labels.is_empty() {
+        return out;
+    }
+    out.push('{');
+    for (index, (name, value)) in labels.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push_str("=\"");
+        for c in value.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') => {
+                    out.push_str(&format!("\\u{:04x}", u32::from(c)))
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// The body of a single-quoted YAML scalar: a quote is written twice, nothing else changes.
+fn yaml_single_quoted(s: &str) -> String {
+    s.replace('\'', "''")
+}
+
+/// The `values` of one input series. A run of three or more values that promtool's expanding
+/// notation reproduces exactly is written `a+bxc` (a, then c more values each b more; promtool
+/// adds b to the previous value each time, and so does the check here, so rounding is the same)
+/// or `axc` for a constant run; any other value is written as it is.
+pub fn promtool_values(values: &[f64]) -> String {
+    let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
+    let mut out = String::with_capacity(values.len() * 4);
+    let mut p = 0;
+    while p < values.len() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let a = values[p];
+        let mut end = p + 1;
+        let step = values.get(p + 1).map(|next| next - a).filter(|b| b.is_finite());
+        if let Some(b) = step {
+            let mut acc = a;
+            while end < values.len() && acc + b == values[end] {
+                acc += b;
+                end += 1;
+            }
+        }
+        out.push_str(format_value(a, &mut floats, &mut ints));
+        match step {
+            Some(b) if end - p >= 3 => {
+                if b != 0.0 {
+                    out.push(if b > 0.0 { '+' } else { '-' });
+                    out.push_str(format_value(b.abs(), &mut floats, &mut ints));
+                }
+                out.push('x');
+                out.push_str(ints.format(end - p - 1));
+                p = end;
+            }
+            _ => p += 1,
+        }
+    }
+    out
+}
+
+/// Writes `ticks` ticks of every series as OpenMetrics with timestamps, from the first tick at or
+/// after `start_ms`: with `--align start`, tick 1 is at `start_ms` (an exporter started then);
+/// with `--align wall-clock`, ticks lie on the epoch's grid and are fast-forwarded to.
+///
+/// Families are contiguous and in config order; within a family each series' samples are
+/// together and in time order, as promtool requires; counters carry a `_created` sample beside
+/// each value, as a scrape of `/metrics` in OpenMetrics does.
+pub fn openmetrics(
+    config: &Config,
+    align: Align,
+    interval: Duration,
+    start_ms: i64,
+    ticks: u64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let grid = Grid::new(align, interval, start_ms);
+    let first = grid.tick_from(start_ms);
+    let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
+    let mut done: Vec<bool> = vec![false; config.entries.len()];
+    for (index, entry) in config.entries.iter().enumerate() {
+        if done[index] {
+            continue;
+        }
+        let sample = entry.sample_name();
+        let family = match entry.kind {
+            Kind::Counter => sample.strip_suffix("_total").unwrap_or(&sample).to_string(),
+            Kind::Gauge => sample.clone(),
+        };
+        // As in the exposition, the family's HELP is the first one written in any of its entries.
+        let members: Vec<usize> =
+            (index..config.entries.len()).filter(|&j| config.entries[j].sample_name() == sample).collect();
+        let help = members.iter().find_map(|&j| config.entries[j].help.clone()).unwrap_or_else(|| entry.help());
+        write!(out, "# TYPE {family} {}\n# HELP {family} {}\n", entry.kind.as_str(), escape_label_value(&help))?;
+        for &j in &members {
+            done[j] = true;
+            let member = &config.entries[j];
+            for k in 0..member.series {
+                let labels = label_text(member, k);
+                let mut sequence = member.sequence(k);
+                fast_forward(&mut sequence, first, j, member, &config.source).map_err(io::Error::other)?;
+                for n in first..first.saturating_add(ticks) {
+                    if n > first {
+                        sequence.advance(n);
+                    }
+                    let time = om_timestamp(grid.time_ms(n));
+                    let value = format_value(sequence.value(), &mut floats, &mut ints);
+                    writeln!(out, "{sample}{labels} {value} {time}")?;
+                    if member.kind == Kind::Counter {
+                        let created = format_value(grid.seconds(sequence.cycle_start()), &mut floats, &mut ints);
+                        writeln!(out, "{family}_created{labels} {created} {time}")?;
+                    }
+                }
+            }
+        }
+    }
+    writeln!(out, "# EOF")
+}
+
+/// `{a="x",b="y"}` of series `k`, escaped as in the exposition; empty without labels.
+fn label_text(entry: &Entry, k: u64) -> String {
+    let labels: Vec<String> =
+        entry.labels_of(k).iter().map(|(name, value)| format!("{name}=\"{}\"", escape_label_value(value))).collect();
+    if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", labels.join(","))
+    }
+}
+
+/// Brings a fresh sequence to tick `n` (its first value at tick 1), or says which entry cannot be.
+fn fast_forward(sequence: &mut Sequence, n: u64, index: usize, entry: &Entry, source: &str) -> Result<(), Error> {
+    sequence.skip_to(n, &mut Budget::new(FAST_FORWARD_BUDGET)).map_err(|_| Error::Config {
+        source: source.to_string(),
+        message: format!(
+            "entry {index} ({:?}): {} cannot be fast-forwarded to tick {n} within {FAST_FORWARD_BUDGET} steps \
+             (see README, Aligned ticks); give it a smaller reset_interval, or export from an earlier --start",
+            entry.name, entry.function
+        ),
+    })
+}
+
+/// Unix milliseconds as OpenMetrics seconds. Prometheus reads a timestamp as a float and
+/// multiplies it by 1000, and `1700000000.1 × 1000` is just below `1700000000100`, which would
+/// land on the millisecond before; so the shortest decimal is nudged up by as many units in the
+/// last place as it takes for the product to reach the millisecond (once, at most, in practice).
+pub fn om_timestamp(ms: i64) -> String {
+    let mut seconds = ms as f64 / 1000.0;
+    while seconds * 1000.0 < ms as f64 {
+        seconds = next_up(seconds);
+    }
+    let mut floats = ryu::Buffer::new();
+    let mut ints = itoa::Buffer::new();
+    format_value(seconds, &mut floats, &mut ints).to_string()
+}
+
+/// The next f64 above a finite `x`.
+fn next_up(x: f64) -> f64 {
+    let bits = x.to_bits();
+    if x == 0.0 {
+        f64::from_bits(1)
+    } else if x > 0.0 {
+        f64::from_bits(bits + 1)
+    } else {
+        f64::from_bits(bits - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse, Options};
+    use crate::functions::Registry;
+
+    /// Expands promtool's notation as promtool does: `a+bxc` is a, then c more values, each the
+    /// previous plus b.
+    fn expand(text: &str) -> Vec<f64> {
+        let mut values = Vec::new();
+        for item in text.split_whitespace() {
+            let Some((head, times)) = item.split_once('x') else {
+                values.push(item.parse().unwrap());
+                continue;
+            };
+            let split = head[1..].find(['+', '-']).map(|p| p + 1);
+            let (a, b) = match split {
+                Some(p) if !head[..p].ends_with('e') => (head[..p].parse::<f64>().unwrap(), head[p..].parse().unwrap()),
+                _ => (head.parse().unwrap(), 0.0),
+            };
+            let mut acc = a;
+            for _ in 0..=times.parse::<u64>().unwrap() {
+                values.push(acc);
+                acc += b;
+            }
+        }
+        values
+    }
+
+    #[track_caller]
+    fn check(values: &[f64], expected: &str) {
+        assert_eq!(promtool_values(values), expected);
+        assert_eq!(expand(expected), values, "{expected} expands back");
+    }
+
+    #[test]
+    fn values_use_the_expanding_notation_where_it_is_exact() {
+        check(&[1.0, 4.0, 9.0, 16.0], "1 4 9 16");
+        check(&[1.0, 2.0, 3.0, 4.0, 9.0], "1+1x3 9");
+        check(&[5.0, 5.0, 5.0, 2.0, 2.0], "5x2 2 2");
+        check(&[10.0, 7.5, 5.0, 2.5], "10-2.5x3");
+        check(&[-3.0, -1.0, 1.0], "-3+2x2");
+        // 0.1 + 0.1 + 0.1 is 0.30000000000000004 in f64: promtool's additions give exactly that.
+        check(&[0.1, 0.2, 0.30000000000000004, 0.4], "0.1+0.1x3");
+        check(&[0.1, 0.2, 0.3], "0.1 0.2 0.3");
+        check(&[1e300, 1.6332525972973913e308], "1e300 1.6332525972973913e308");
+        check(&[2.5], "2.5");
+        check(&[], "");
+    }
+
+    #[test]
+    fn series_selectors_escape_what_promql_and_yaml_need() {
+        let config = parse(
+            r#"[{"name":"a","metric_type":"counter","custom_function":"square",
+                 "labels":{"v":"say \"hi\" back\\slash new\nline ünï ✓ it's \u0001 \u2028 tab\t"}}]"#,
+            "t",
+            &Options { namespace: "ns".into(), ..Options::default() },
+            &Registry::builtin(),
+        )
+        .unwrap();
+        let series = promql_series(&config.entries[0], 0);
+        assert_eq!(series, r#"ns_a_total{v="say \"hi\" back\\slash new\nline ünï ✓ it's \u0001 \u2028 tab\t"}"#);
+        assert_eq!(
+            yaml_single_quoted(&series),
+            r#"ns_a_total{v="say \"hi\" back\\slash new\nline ünï ✓ it''s \u0001 \u2028 tab\t"}"#
+        );
+    }
+
+    #[test]
+    fn timestamps_read_back_as_their_millisecond() {
+        for ms in [0, 1, 100, 1_700_000_000_000, 1_700_000_000_100, 1_700_000_000_001, -1_500, 1_795_817_280_250] {
+            let text = om_timestamp(ms);
+            let back = text.parse::<f64>().unwrap() * 1000.0;
+            assert_eq!((back as i64, back.round() as i64), (ms, ms), "{ms} → {text}");
+        }
+        for ms in (1_700_000_000_000..1_700_000_002_000).step_by(7) {
+            let back = om_timestamp(ms).parse::<f64>().unwrap() * 1000.0;
+            assert_eq!(back as i64, ms);
+        }
+        assert_eq!(om_timestamp(1_700_000_000_000), "1700000000");
+        assert_eq!(om_timestamp(1_700_000_000_250), "1700000000.25");
+    }
+}
