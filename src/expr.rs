@@ -18,6 +18,8 @@ use std::fmt;
 
 /// Longest accepted source, in characters.
 const MAX_LEN: usize = 4096;
+/// The most characters of a source that [`ParseError::render`] shows.
+const SHOWN: usize = 80;
 /// Deepest accepted nesting of parentheses, calls, unary operators and powers.
 const MAX_DEPTH: usize = 256;
 
@@ -402,10 +404,23 @@ impl Expr {
 impl ParseError {
     /// Renders the error as three lines: the message, the source (whitespace shown as
     /// spaces so the caret lines up) and a caret under the column, e.g.
-    /// "unexpected ')' at column 4\n  i*i)\n     ^".
+    /// "unexpected ')' at column 4\n  i*i)\n     ^". A source longer than [`SHOWN`]
+    /// characters is shown as that many around the column, with `…` where it is cut, so that
+    /// the message stays readable (and short) whatever the config holds.
     pub fn render(&self, src: &str) -> String {
-        let line: String = src.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
-        let pad = " ".repeat(self.column.saturating_sub(1));
+        let chars: Vec<char> = src.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+        let at = self.column.saturating_sub(1);
+        let start = if chars.len() <= SHOWN { 0 } else { at.saturating_sub(SHOWN / 2).min(chars.len() - SHOWN) };
+        let end = (start + SHOWN).min(chars.len());
+        let mut line = String::new();
+        if start > 0 {
+            line.push('…');
+        }
+        line.extend(&chars[start..end]);
+        if end < chars.len() {
+            line.push('…');
+        }
+        let pad = " ".repeat(at - start + usize::from(start > 0));
         format!("{self}\n  {}\n  {pad}^", line.trim_end())
     }
 }
@@ -575,6 +590,24 @@ mod tests {
         let want = "unexpected character 'é' at column 5\n  i + é\n      ^";
         assert_eq!(e.render(src), want);
         let _: &dyn std::error::Error = &e;
+    }
+
+    #[test]
+    fn a_long_source_is_shown_around_the_column() {
+        let src = format!("{}+)", "i+".repeat(100));
+        let e = Expr::parse(&src).unwrap_err();
+        assert_eq!(e.column, 202);
+        let shown = format!("…{}+)", "i+".repeat(39));
+        assert_eq!(e.render(&src), format!("unexpected ')' at column 202\n  {shown}\n  {}^", " ".repeat(80)));
+        let src = format!("({}", "i+".repeat(100));
+        let e = Expr::parse(&src).unwrap_err();
+        assert_eq!(e.render(&src).lines().nth(1), Some(format!("  …{}", &src[121..]).as_str()));
+        let src = format!("$ {}", "i+".repeat(100));
+        let e = Expr::parse(&src).unwrap_err();
+        assert_eq!(e.render(&src), format!("unexpected character '$' at column 1\n  {}…\n  ^", &src[..80]));
+        let long = "1".repeat(5000);
+        let e = Expr::parse(&long).unwrap_err();
+        assert!(e.render(&long).len() < 300, "{}", e.render(&long));
     }
 
     #[test]
