@@ -235,7 +235,12 @@ fn not_utf8(e: &std::string::FromUtf8Error) -> String {
     let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
     let line = valid.matches('\n').count() + 1;
     let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("line {line}, column {column}: not valid UTF-8 (byte {:#04x} at offset {offset})", bytes[offset])
+    let utf16 = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        "; it starts like UTF-16, which has to be saved as UTF-8"
+    } else {
+        ""
+    };
+    format!("line {line}, column {column}: not valid UTF-8 (byte {:#04x} at offset {offset}){utf16}", bytes[offset])
 }
 
 /// The byte-order mark some editors put at the start of a UTF-8 file. RFC 8259 lets a parser
@@ -372,7 +377,8 @@ fn json_message(e: &serde_json::Error, text: &str) -> String {
         })
         .nth(e.line().saturating_sub(1))
         .unwrap_or((text.len(), ""));
-    let column = line_text.char_indices().take_while(|&(i, _)| i < e.column()).count();
+    // serde_json says column 0 for the end of a file that ends with a newline; editors say 1.
+    let column = line_text.char_indices().take_while(|&(i, _)| i < e.column()).count().max(1);
     let position = format!("line {}, column {column}", e.line());
     if e.classify() == serde_json::error::Category::Data {
         // Only `Tree` raises data errors: the JSON is well formed and the message is ours.
