@@ -5,6 +5,7 @@ mod harness;
 
 mod cli;
 mod config_errors;
+mod corpus;
 mod dashboard;
 mod formats;
 mod functions;
