@@ -188,7 +188,7 @@ fn tokenize(chars: &[char]) -> Vec<Token> {
             pos += 1;
             Tok::Sym(c)
         } else {
-            Tok::Bad(format!("unexpected character '{c}'"))
+            Tok::Bad(format!("unexpected character '{}'", c.escape_debug()))
         };
         let text = chars[start..pos].iter().collect();
         let bad = matches!(tok, Tok::Bad(_));
@@ -408,7 +408,15 @@ impl ParseError {
     /// characters is shown as that many around the column, with `…` where it is cut, so that
     /// the message stays readable (and short) whatever the config holds.
     pub fn render(&self, src: &str) -> String {
-        let chars: Vec<char> = src.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+        // One character per column, all of them visible: whitespace becomes a space, and a
+        // control or invisible character (which the message shows escaped) a replacement mark.
+        let shown = |c: char| match c {
+            _ if c.is_whitespace() => ' ',
+            '\'' | '"' | '\\' => c,
+            _ if c.is_control() || c.escape_debug().len() > 1 => char::REPLACEMENT_CHARACTER,
+            _ => c,
+        };
+        let chars: Vec<char> = src.chars().map(shown).collect();
         let at = self.column.saturating_sub(1);
         let start = if chars.len() <= SHOWN { 0 } else { at.saturating_sub(SHOWN / 2).min(chars.len() - SHOWN) };
         let end = (start + SHOWN).min(chars.len());
@@ -590,6 +598,24 @@ mod tests {
         let want = "unexpected character 'é' at column 5\n  i + é\n      ^";
         assert_eq!(e.render(src), want);
         let _: &dyn std::error::Error = &e;
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_never_printed_raw() {
+        // Found by fuzzing (fuzz/fuzz_targets/expr.rs): a NUL after the bad character reached
+        // the terminal as it was.
+        let src = ":\u{4e2}\0\0i";
+        let e = Expr::parse(src).unwrap_err();
+        assert_eq!(e.render(src), "unexpected character ':' at column 1\n  :\u{4e2}\u{fffd}\u{fffd}i\n  ^");
+        let src = "i +\u{7}";
+        assert_eq!(
+            Expr::parse(src).unwrap_err().render(src),
+            "unexpected character '\\u{7}' at column 4\n  i +\u{fffd}\n     ^"
+        );
+        let src = "i\u{200b}";
+        assert_eq!(Expr::parse(src).unwrap_err().to_string(), "unexpected character '\\u{200b}' at column 2");
+        let src = "'";
+        assert_eq!(Expr::parse(src).unwrap_err().render(src), "unexpected character '\\'' at column 1\n  '\n  ^");
     }
 
     #[test]
