@@ -221,10 +221,16 @@ pub fn load(path: Option<&Path>, options: &Options, registry: &Registry) -> Resu
         Some(path) => {
             let source = path.display().to_string();
             let bytes = std::fs::read(path).map_err(|e| Error::config(&source, format!("cannot read: {e}")))?;
-            let text = String::from_utf8(bytes).map_err(|e| Error::config(&source, not_utf8(&e)))?;
-            parse(&text, &source, options, registry)
+            parse_bytes(bytes, &source, options, registry)
         }
     }
+}
+
+/// Parses and validates the bytes of a config file, which must be UTF-8; `source` names it in
+/// messages.
+pub fn parse_bytes(bytes: Vec<u8>, source: &str, options: &Options, registry: &Registry) -> Result<Config, Error> {
+    let text = String::from_utf8(bytes).map_err(|e| Error::config(source, not_utf8(&e)))?;
+    parse(&text, source, options, registry)
 }
 
 /// `line 3, column 7: not valid UTF-8 (byte 0xff at offset 52)`: where the first bad byte is.
@@ -476,6 +482,17 @@ pub(crate) fn brief(v: &Value) -> String {
         }
         _ => v.to_string(),
     };
+    // JSON strings may hold DEL, C1 controls and invisible characters as they are; a message
+    // shows them escaped, as `{:?}` does.
+    let mut visible = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        if c.is_control() || (c.escape_debug().len() > 1 && !matches!(c, '\'' | '"' | '\\')) {
+            visible.extend(c.escape_debug());
+        } else {
+            visible.push(c);
+        }
+    }
+    let shown = visible;
     if shown.chars().nth(SHOWN).is_some() {
         format!("{}…", shown.chars().take(SHOWN).collect::<String>())
     } else {
@@ -1077,6 +1094,21 @@ mod tests {
         assert_eq!(
             err,
             format!("config {}: line 2, column 12: not valid UTF-8 (byte 0xff at offset 27)", path.display())
+        );
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_escaped_in_messages() {
+        // Found by fuzzing (fuzz/fuzz_targets/config.rs): JSON lets a string hold DEL as it is,
+        // and the message printed it raw.
+        check_err("\"every\u{7f}\"\n", "expected a JSON array of metric entries, got a string (\"every\\u{7f}\")");
+        check_err(
+            "[{\"name\": \"a\", \"metric_type\": \"gauge\", \"custom_function\": \"sine\", \"params\": {\"period\": \"\u{200b}\u{85}\"}}]",
+            "entry 0 (\"a\"): field \"params\": param \"period\": expected an integer ≥ 1, got \"\\u{200b}\\u{85}\"",
+        );
+        check_err(
+            "[{\"name\": \"a\\u0000\", \"metric_type\": \"gauge\", \"custom_function\": \"square\"}]",
+            "entry 0 (\"a\\0\"): field \"name\": \"ns_a\\0\" is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)",
         );
     }
 
