@@ -5,7 +5,7 @@ CONFIG ?= example_config.json
 PREFIX ?= /usr/local
 BIN    := target/release/metrics-generator
 
-.PHONY: build-bin install run run-config lint test health metrics
+.PHONY: build-bin install run run-config lint test fuzz health metrics
 
 # The release binary for this machine.
 build-bin:
@@ -27,10 +27,16 @@ run-config:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	rustfmt --edition 2021 --check fuzz/fuzz_targets/*.rs
 
 # Every test: unit, integration (the real binary over real sockets), README examples.
 test:
 	$(CARGO) test --locked
+
+# Runs each fuzz target for FUZZ_SECONDS (cargo-fuzz, nightly toolchain); see scripts/fuzz.sh.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Asks a running exporter for its health.
 health:
