@@ -29,7 +29,7 @@ DEPLOY_IMAGE    := $(if $(REGISTRY),$(REGISTRY)/$(IMAGE_NAME),$(IMAGE_NAME))
 SHELL       := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: build-bin static install run run-config lint test bench bench-smoke health metrics \
+.PHONY: build-bin static install run run-config lint test fuzz bench bench-smoke health metrics \
 	build push manifests deploy undeploy status logs port-forward
 
 # The release binary for this machine.
@@ -56,6 +56,7 @@ run-config:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	rustfmt --edition 2021 --check fuzz/fuzz_targets/*.rs
 
 # Every test: unit, integration (the real binary over real sockets), README examples, the image
 # and the Kubernetes manifests.
@@ -71,6 +72,11 @@ bench:
 bench-smoke:
 	$(CARGO) bench --locked --bench render -- 1000
 	ROUNDS=1 scripts/bench-http.sh 1 1
+
+# Runs each fuzz target for FUZZ_SECONDS (cargo-fuzz, nightly toolchain); see scripts/fuzz.sh.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Asks a running exporter for its health.
 health:

@@ -9,7 +9,7 @@ use crate::exposition::OWN_PREFIX;
 use crate::functions::{Factory, Registry, Step};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU64;
 use std::path::Path;
 
@@ -234,24 +234,47 @@ pub fn load(path: Option<&Path>, options: &Options, registry: &Registry) -> Resu
         Some(path) => {
             let source = path.display().to_string();
             let bytes = std::fs::read(path).map_err(|e| Error::config(&source, format!("cannot read: {e}")))?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                Error::config(
-                    &source,
-                    format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()),
-                )
-            })?;
-            parse(&text, &source, options, registry)
+            parse_bytes(bytes, &source, options, registry)
         }
     }
 }
 
+/// Parses and validates the bytes of a config file, which must be UTF-8; `source` names it in
+/// messages.
+pub fn parse_bytes(bytes: Vec<u8>, source: &str, options: &Options, registry: &Registry) -> Result<Config, Error> {
+    let text = String::from_utf8(bytes).map_err(|e| Error::config(source, not_utf8(&e)))?;
+    parse(&text, source, options, registry)
+}
+
+/// `line 3, column 7: not valid UTF-8 (byte 0xff at offset 52)`: where the first bad byte is.
+fn not_utf8(e: &std::string::FromUtf8Error) -> String {
+    let offset = e.utf8_error().valid_up_to();
+    let bytes = e.as_bytes();
+    // The bytes before the bad one are valid UTF-8, so they can be counted in characters.
+    let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let utf16 = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        "; it starts like UTF-16, which has to be saved as UTF-8"
+    } else {
+        ""
+    };
+    format!("line {line}, column {column}: not valid UTF-8 (byte {:#04x} at offset {offset}){utf16}", bytes[offset])
+}
+
+/// The byte-order mark some editors put at the start of a UTF-8 file. RFC 8259 lets a parser
+/// ignore it, and a config saved by such an editor is accepted: it is skipped, so columns on the
+/// first line count from the first character after it, as editors show them.
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
 /// Parses and validates config text; `source` names it in messages.
 pub fn parse(text: &str, source: &str, options: &Options, registry: &Registry) -> Result<Config, Error> {
     let err = |message: String| Error::config(source, message);
+    let text = text.strip_prefix(BYTE_ORDER_MARK).unwrap_or(text);
     if text.trim().is_empty() {
         return Err(err("the file is empty; expected a JSON array of metric entries".into()));
     }
-    let tree: Value = serde_json::from_str(text).map_err(|e| err(syntax_message(&e)))?;
+    let Tree(tree) = serde_json::from_str(text).map_err(|e| err(json_message(&e, text)))?;
     let Value::Array(items) = tree else {
         return Err(err(format!("expected a JSON array of metric entries, got {}", type_name(&tree))));
     };
@@ -259,13 +282,14 @@ pub fn parse(text: &str, source: &str, options: &Options, registry: &Registry) -
         return Err(err("the array has no entries; a config needs at least one metric".into()));
     }
     let mut entries: Vec<Entry> = Vec::with_capacity(items.len());
+    let mut seen = Seen::default();
     // Series are counted, never materialised, so a config asking for 10¹⁸ of them is refused here
     // without using memory.
     let mut total: u64 = 0;
     for (index, item) in items.iter().enumerate() {
         let entry = parse_entry(item, &options.namespace, registry)
             .map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
-        check_against_earlier(&entry, &entries, &items).map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
+        seen.check(&entry, &entries, &items).map_err(|m| err(format!("{}: {m}", describe(index, item))))?;
         total = total.saturating_add(entry.series);
         // With --max-series at its largest, a saturated sum is still too many.
         if total > options.max_series || total == u64::MAX {
@@ -276,37 +300,216 @@ pub fn parse(text: &str, source: &str, options: &Options, registry: &Registry) -
                 total
             )));
         }
+        seen.add(index, &entry);
         entries.push(entry);
     }
     Ok(Config { source: source.to_string(), entries })
 }
 
-/// `line 3, column 14: expected ',' or ']'`: serde_json's message with the position put first.
-fn syntax_message(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
-    format!("line {}, column {}: invalid JSON: {message}", e.line(), e.column())
+/// A JSON tree as serde_json's `Value` holds it, read with one more rule: an object may not have
+/// the same key twice. `Value` would keep the last one silently, hiding a mistake such as two
+/// `"name"`s in one entry; here it is an error at the position of the second one.
+struct Tree(Value);
+
+impl<'de> serde::Deserialize<'de> for Tree {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TreeVisitor).map(Tree)
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TreeVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // serde_json's parser yields only finite floats (it rejects 1e999), so this is never Null.
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Tree(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key {} in one object", quoted(&key))));
+            }
+            let Tree(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// The deepest nesting of arrays and objects serde_json reads before it gives up (its recursion
+/// limit, which keeps a hostile file from exhausting the stack).
+const JSON_DEPTH_LIMIT: usize = 128;
+
+/// `line 3, column 14: invalid JSON: expected ',' or ']'`: serde_json's message with the position
+/// first, the column counted in characters as editors count it (serde_json counts bytes), and a
+/// word of explanation where its own message is terse.
+fn json_message(e: &serde_json::Error, text: &str) -> String {
+    let full = e.to_string();
+    let message = full.rsplit_once(" at line ").map_or(full.as_str(), |(m, _)| m);
+    // The line's text, and the byte offset of its start in `text`.
+    let (line_start, line_text) = text
+        .split('\n')
+        .scan(0, |start, line| {
+            let here = *start;
+            *start += line.len() + 1;
+            Some((here, line))
+        })
+        .nth(e.line().saturating_sub(1))
+        .unwrap_or((text.len(), ""));
+    // serde_json says column 0 for the end of a file that ends with a newline; editors say 1.
+    let column = line_text.char_indices().take_while(|&(i, _)| i < e.column()).count().max(1);
+    let position = format!("line {}, column {column}", e.line());
+    if e.classify() == serde_json::error::Category::Data {
+        // Only `Tree` raises data errors: the JSON is well formed and the message is ours.
+        return format!("{position}: {message}");
+    }
+    let explained = match message {
+        "recursion limit exceeded" => {
+            format!("arrays and objects nested more than {JSON_DEPTH_LIMIT} levels deep (a config needs at most four)")
+        }
+        "number out of range" => "number out of range (it must fit in a 64-bit float: at most about 1.8e308)".into(),
+        _ if is_non_finite_word(word_at(text, line_start + e.column().saturating_sub(1))) => {
+            format!("{message} (NaN and Infinity are not JSON numbers; JSON has no way to write them)")
+        }
+        // An invisible or look-alike character (a second byte-order mark, a no-break space, a
+        // curly quote) is named, since the user cannot see what is wrong at that column.
+        _ => match text.get(line_start + e.column().saturating_sub(1)..).and_then(|rest| rest.chars().next()) {
+            Some(c) if !c.is_ascii() || c.is_ascii_control() => format!("{message} (found U+{:04X})", u32::from(c)),
+            _ => message.to_string(),
+        },
+    };
+    format!("{position}: invalid JSON: {explained}")
+}
+
+/// The run of letters, digits, signs and dots around byte `at`: the token a syntax error points at.
+fn word_at(text: &str, at: usize) -> &str {
+    let bytes = text.as_bytes();
+    let part = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.');
+    let at = at.min(bytes.len());
+    let start = at - bytes[..at].iter().rev().take_while(|b| part(b)).count();
+    let end = at + bytes[at..].iter().take_while(|b| part(b)).count();
+    // Both ends sit next to ASCII bytes or at the ends of the text, so they are char boundaries;
+    // `get` keeps that from ever being a panic.
+    text.get(start..end).unwrap_or("")
+}
+
+/// `NaN`, `Infinity`, `-inf` and the like, which JavaScript and Python write but JSON lacks.
+fn is_non_finite_word(word: &str) -> bool {
+    let word = word.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    matches!(word.as_str(), "nan" | "inf" | "infinity")
+}
+
+/// A string as messages quote it: `"name"`, or for a very long one its first 60 characters and
+/// its length, so that a message stays one readable line whatever the config holds.
+pub(crate) fn quoted(s: &str) -> String {
+    if s.chars().nth(QUOTED_IN_FULL).is_none() {
+        format!("{s:?}")
+    } else {
+        let start: String = s.chars().take(QUOTED_PREFIX).collect();
+        format!("{start:?}… ({} characters)", s.chars().count())
+    }
+}
+
+/// Names up to this many characters are shown whole in messages.
+const QUOTED_IN_FULL: usize = 80;
+/// How much of a longer name is shown.
+const QUOTED_PREFIX: usize = 60;
+
+/// A name as messages show it unquoted: itself, or for a very long one its first 60 characters
+/// and its length.
+fn shortened(s: &str) -> Cow<'_, str> {
+    if s.chars().nth(QUOTED_IN_FULL).is_none() {
+        Cow::Borrowed(s)
+    } else {
+        let start: String = s.chars().take(QUOTED_PREFIX).collect();
+        Cow::Owned(format!("{start}… ({} characters)", s.chars().count()))
+    }
 }
 
 /// `entry 2 ("jobs_done")`, or `entry 2` when it has no usable name.
 fn describe(index: usize, item: &Value) -> String {
     match item.get("name").and_then(Value::as_str) {
-        Some(name) => format!("entry {index} ({name:?})"),
+        Some(name) => format!("entry {index} ({})", quoted(name)),
         None => format!("entry {index}"),
     }
 }
 
 fn type_name(v: &Value) -> String {
-    let shown = v.to_string();
-    let shown =
-        if shown.chars().count() > 40 { format!("{}…", shown.chars().take(40).collect::<String>()) } else { shown };
     match v {
         Value::Null => "null".into(),
-        Value::Bool(_) => format!("a boolean ({shown})"),
-        Value::Number(_) => format!("a number ({shown})"),
-        Value::String(_) => format!("a string ({shown})"),
+        Value::Bool(_) => format!("a boolean ({})", brief(v)),
+        Value::Number(_) => format!("a number ({})", brief(v)),
+        Value::String(_) => format!("a string ({})", brief(v)),
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),
+    }
+}
+
+/// A JSON value as messages show it: its text, cut after 40 characters.
+pub(crate) fn brief(v: &Value) -> String {
+    const SHOWN: usize = 40;
+    let shown = match v {
+        // A long string is cut before it is written out, not after.
+        Value::String(s) if s.chars().nth(SHOWN).is_some() => {
+            Value::String(s.chars().take(SHOWN + 1).collect()).to_string()
+        }
+        _ => v.to_string(),
+    };
+    // JSON strings may hold DEL, C1 controls and invisible characters as they are; a message
+    // shows them escaped, as `{:?}` does.
+    let mut visible = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        if c.is_control() || (c.escape_debug().len() > 1 && !matches!(c, '\'' | '"' | '\\')) {
+            visible.extend(c.escape_debug());
+        } else {
+            visible.push(c);
+        }
+    }
+    let shown = visible;
+    if shown.chars().nth(SHOWN).is_some() {
+        format!("{}…", shown.chars().take(SHOWN).collect::<String>())
+    } else {
+        shown
     }
 }
 
@@ -318,7 +521,7 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         return Err(format!("expected an object, got {}", type_name(item)));
     };
     if let Some(key) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(format!("unknown field {key:?} (fields: {})", FIELDS.join(", ")));
+        return Err(format!("unknown field {} (fields: {})", quoted(key), FIELDS.join(", ")));
     }
     let field = |name: &str, problem: String| format!("field {name:?}: {problem}");
     let required_str = |name: &str| -> Result<&str, String> {
@@ -336,19 +539,22 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         return Err(field("name", "must not be empty".into()));
     }
     if !is_metric_name(&full_name) {
-        return Err(field("name", format!("{full_name:?} is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")));
+        return Err(field(
+            "name",
+            format!("{} is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", quoted(&full_name)),
+        ));
     }
     if full_name.starts_with(OWN_PREFIX) {
         return Err(field(
             "name",
-            format!("{full_name:?} uses the prefix {OWN_PREFIX}, reserved for the exporter's own metrics"),
+            format!("{} uses the prefix {OWN_PREFIX}, reserved for the exporter's own metrics", quoted(&full_name)),
         ));
     }
 
     let kind = match required_str("metric_type")? {
         "gauge" => Kind::Gauge,
         "counter" => Kind::Counter,
-        other => return Err(field("metric_type", format!("{other:?} is not a metric type (gauge, counter)"))),
+        other => return Err(field("metric_type", format!("{} is not a metric type (gauge, counter)", quoted(other)))),
     };
 
     let function = required_str("custom_function")?;
@@ -361,7 +567,7 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         None => {
             return Err(field(
                 "custom_function",
-                format!("unknown function {function:?} (registered: {})", registry.names()),
+                format!("unknown function {} (registered: {})", quoted(function), registry.names()),
             ))
         }
         Some(Err(problem)) => return Err(field("params", problem)),
@@ -454,10 +660,13 @@ fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, LabelValues)>, 
     let mut labels = Vec::with_capacity(map.len());
     for (name, value) in map {
         if !is_label_name(name) {
-            return Err(format!("{name:?} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)"));
+            return Err(format!("{} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", quoted(name)));
         }
         if name.starts_with("__") {
-            return Err(format!("{name:?} is reserved: label names starting with __ are for Prometheus itself"));
+            return Err(format!(
+                "{} is reserved: label names starting with __ are for Prometheus itself",
+                quoted(name)
+            ));
         }
         let values = match value {
             Value::String(s) => LabelValues::One(s.clone()),
@@ -466,19 +675,23 @@ fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, LabelValues)>, 
                 let mut seen = HashSet::with_capacity(items.len());
                 for item in items {
                     let Value::String(s) = item else {
-                        return Err(format!("{name:?}: expected a list of strings, got {} in it", type_name(item)));
+                        return Err(format!(
+                            "{}: expected a list of strings, got {} in it",
+                            quoted(name),
+                            type_name(item)
+                        ));
                     };
                     if !seen.insert(s.as_str()) {
-                        return Err(format!("{name:?}: the value {s:?} is listed twice"));
+                        return Err(format!("{}: the value {} is listed twice", quoted(name), quoted(s)));
                     }
                     values.push(s.clone());
                 }
                 if values.is_empty() {
-                    return Err(format!("{name:?}: an empty list gives no series"));
+                    return Err(format!("{}: an empty list gives no series", quoted(name)));
                 }
                 LabelValues::List(values)
             }
-            v => return Err(format!("{name:?}: expected a string or a list of strings, got {}", type_name(v))),
+            v => return Err(format!("{}: expected a string or a list of strings, got {}", quoted(name), type_name(v))),
         };
         labels.push((name.clone(), values));
     }
@@ -489,39 +702,136 @@ fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, LabelValues)>, 
 
 /// Rejects what would make the exposition ambiguous: one family name with two types, samples of
 /// two families under one name, two series with the same name and labels, two HELP texts.
-fn check_against_earlier(entry: &Entry, earlier: &[Entry], items: &[Value]) -> Result<(), String> {
-    let sample = entry.sample_name();
-    for (index, other) in earlier.iter().enumerate() {
-        let them = describe(index, &items[index]);
-        if other.full_name == entry.full_name && other.kind != entry.kind {
-            return Err(format!(
-                "metric {} is a {} here but a {} in {them}; one name has one type",
-                entry.full_name,
-                entry.kind.as_str(),
-                other.kind.as_str()
-            ));
-        }
-        if other.sample_name() != sample {
-            continue;
-        }
-        if other.kind != entry.kind {
-            return Err(format!(
-                "its samples would be named {sample}, as are those of {them}, a {}",
-                other.kind.as_str()
-            ));
-        }
-        let same_names =
-            other.labels.len() == entry.labels.len() && other.labels.iter().zip(&entry.labels).all(|(a, b)| a.0 == b.0);
-        if same_names && other.labels.iter().zip(&entry.labels).all(|(a, b)| a.1.overlaps(&b.1)) {
-            return Err(format!("duplicate series: {sample} with the same labels as {them}"));
-        }
-        if let (Some(a), Some(b)) = (&other.help, &entry.help) {
-            if a != b {
-                return Err(format!("help differs from that of {them}; one family has one HELP text"));
+///
+/// Earlier entries are indexed by name, so that an entry is compared only with those sharing its
+/// family or sample name, and among those an entry whose labels have one value each is looked up
+/// rather than compared: a config of 100,000 entries loads in linear time, not quadratic. When a
+/// new entry conflicts with several earlier ones, the message names the first of them, as a scan
+/// in config order would.
+#[derive(Default)]
+struct Seen {
+    /// Family name → the first entry with that name (entries of one name share one type).
+    by_name: HashMap<String, usize>,
+    /// Sample name → the entries whose samples carry it.
+    by_sample: HashMap<String, SampleGroup>,
+}
+
+/// The earlier entries whose samples share one name. They have one type and at most one written
+/// HELP text between them, or an earlier check would have failed.
+struct SampleGroup {
+    first: usize,
+    /// The first of them that wrote a `help`.
+    first_help: Option<usize>,
+    /// Those whose labels have one value each, by their (sorted) labels.
+    plain: HashMap<Vec<(String, String)>, usize>,
+    /// Those that fan out into several series (a list of values, a `series` count).
+    fanned: Vec<usize>,
+}
+
+/// What a new entry can get wrong against one earlier entry, in the order the checks are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Conflict {
+    NameType,
+    SampleType,
+    Duplicate,
+    Help,
+}
+
+impl Seen {
+    /// Checks `entry` against the `earlier` entries added so far; `items` are their JSON, for
+    /// naming them.
+    fn check(&self, entry: &Entry, earlier: &[Entry], items: &[Value]) -> Result<(), String> {
+        let sample = entry.sample_name();
+        // The earliest conflicting entry, and the first check it fails.
+        let mut found: Option<(usize, Conflict)> = None;
+        let mut note = |index: usize, conflict: Conflict| {
+            if found.map_or(true, |f| (index, conflict) < f) {
+                found = Some((index, conflict));
+            }
+        };
+        if let Some(&first) = self.by_name.get(&entry.full_name) {
+            if earlier[first].kind != entry.kind {
+                note(first, Conflict::NameType);
             }
         }
+        if let Some(group) = self.by_sample.get(&sample) {
+            if earlier[group.first].kind != entry.kind {
+                note(group.first, Conflict::SampleType);
+            } else {
+                let plain = match plain_labels(entry) {
+                    Some(key) => group.plain.get(&key).copied(),
+                    // A fanned-out entry can overlap any of them: compare with each.
+                    None => group.plain.values().copied().filter(|&i| same_series(&earlier[i], entry)).min(),
+                };
+                let fanned = group.fanned.iter().copied().find(|&i| same_series(&earlier[i], entry));
+                for index in plain.into_iter().chain(fanned) {
+                    note(index, Conflict::Duplicate);
+                }
+                if let (Some(help), Some(first_help)) = (&entry.help, group.first_help) {
+                    if earlier[first_help].help.as_ref() != Some(help) {
+                        note(first_help, Conflict::Help);
+                    }
+                }
+            }
+        }
+        let Some((index, conflict)) = found else {
+            return Ok(());
+        };
+        let (them, other) = (describe(index, &items[index]), &earlier[index]);
+        Err(match conflict {
+            Conflict::NameType => format!(
+                "metric {} is a {} here but a {} in {them}; one name has one type",
+                shortened(&entry.full_name),
+                entry.kind.as_str(),
+                other.kind.as_str()
+            ),
+            Conflict::SampleType => format!(
+                "its samples would be named {}, as are those of {them}, a {}",
+                shortened(&sample),
+                other.kind.as_str()
+            ),
+            Conflict::Duplicate => format!("duplicate series: {} with the same labels as {them}", shortened(&sample)),
+            Conflict::Help => format!("help differs from that of {them}; one family has one HELP text"),
+        })
     }
-    Ok(())
+
+    /// Records entry `index`, which passed [`Seen::check`].
+    fn add(&mut self, index: usize, entry: &Entry) {
+        self.by_name.entry(entry.full_name.clone()).or_insert(index);
+        let group = self.by_sample.entry(entry.sample_name()).or_insert_with(|| SampleGroup {
+            first: index,
+            first_help: None,
+            plain: HashMap::new(),
+            fanned: Vec::new(),
+        });
+        if entry.help.is_some() && group.first_help.is_none() {
+            group.first_help = Some(index);
+        }
+        match plain_labels(entry) {
+            Some(key) => {
+                group.plain.entry(key).or_insert(index);
+            }
+            None => group.fanned.push(index),
+        }
+    }
+}
+
+/// The labels of an entry whose labels have one value each: the identity of its one series.
+fn plain_labels(entry: &Entry) -> Option<Vec<(String, String)>> {
+    entry
+        .labels
+        .iter()
+        .map(|(name, values)| match values {
+            LabelValues::One(v) => Some((name.clone(), v.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether two entries of one sample name have a series in common: the same label names, and
+/// for each label a value in common.
+fn same_series(a: &Entry, b: &Entry) -> bool {
+    a.labels.len() == b.labels.len() && a.labels.iter().zip(&b.labels).all(|(x, y)| x.0 == y.0 && x.1.overlaps(&y.1))
 }
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
@@ -721,5 +1031,212 @@ mod tests {
                 {"name":"a","metric_type":"gauge","custom_function":"square","labels":{"x":"2"},"help":"two"}]"#,
             "entry 1 (\"a\"): help differs from that of entry 0 (\"a\"); one family has one HELP text",
         );
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_at_the_second_one() {
+        check_err(
+            r#"[{"name":"a","name":"b","metric_type":"gauge","custom_function":"square"}]"#,
+            "line 1, column 19: duplicate key \"name\" in one object",
+        );
+        check_err(
+            "[{\"name\":\"a\",\"metric_type\":\"gauge\",\"custom_function\":\"square\",\n  \"labels\":{\"x\":\"1\",\"y\":\"2\",\"x\":\"3\"}}]",
+            "line 2, column 31: duplicate key \"x\" in one object",
+        );
+        check_err(
+            r#"[{"name":"a","metric_type":"gauge","custom_function":"sine","params":{"period":5,"period":6}}]"#,
+            "line 1, column 89: duplicate key \"period\" in one object",
+        );
+        // The same key in two different objects is fine.
+        assert!(load_str(
+            r#"[{"name":"a","metric_type":"gauge","custom_function":"square","labels":{"k":"1"}},
+                {"name":"a","metric_type":"gauge","custom_function":"square","labels":{"k":"2"}}]"#
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_columns_count_after_it() {
+        let entry = r#"[{"name":"a","metric_type":"gauge","custom_function":"square"}]"#;
+        assert!(load_str(&format!("\u{feff}{entry}")).is_ok());
+        let bad = r#"[{"name":"a","metric_type":"gauge","custom_function":"square",}]"#;
+        check_err(bad, "line 1, column 63: invalid JSON: trailing comma");
+        check_err(&format!("\u{feff}{bad}"), "line 1, column 63: invalid JSON: trailing comma");
+        check_err(&format!("\u{feff}\u{feff}{entry}"), "line 1, column 1: invalid JSON: expected value (found U+FEFF)");
+        check_err("\u{feff}", "the file is empty; expected a JSON array of metric entries");
+    }
+
+    #[test]
+    fn json_messages_explain_what_json_lacks() {
+        let value = |v: &str| {
+            format!(r#"[{{"name":"a","metric_type":"gauge","custom_function":"constant","params":{{"value":{v}}}}}]"#)
+        };
+        let not_json = "(NaN and Infinity are not JSON numbers; JSON has no way to write them)";
+        check_err(&value("NaN"), &format!("line 1, column 83: invalid JSON: expected value {not_json}"));
+        check_err(&value("Infinity"), &format!("line 1, column 83: invalid JSON: expected value {not_json}"));
+        check_err(&value("-Infinity"), &format!("line 1, column 84: invalid JSON: invalid number {not_json}"));
+        check_err(&value("nan"), &format!("line 1, column 84: invalid JSON: expected ident {not_json}"));
+        check_err(
+            &value("1e999"),
+            "line 1, column 87: invalid JSON: number out of range (it must fit in a 64-bit float: at most about 1.8e308)",
+        );
+        check_err(&value("+1"), "line 1, column 83: invalid JSON: expected value");
+        check_err(&value("\u{201c}1\u{201d}"), "line 1, column 83: invalid JSON: expected value (found U+201C)");
+        check_err(
+            &format!("{}{}", "[".repeat(200), "]".repeat(200)),
+            "line 1, column 128: invalid JSON: arrays and objects nested more than 128 levels deep (a config needs at most four)",
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        // "é" is two bytes in UTF-8; an editor shows the comma's closing brace at column 63.
+        check_err(
+            r#"[{"name":"é","metric_type":"gauge","custom_function":"square",}]"#,
+            "line 1, column 63: invalid JSON: trailing comma",
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_located() {
+        let dir = std::env::temp_dir().join(format!("mg-config-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.json");
+        std::fs::write(&path, b"[{\"name\": \"\xc3\xa9\",\n  \"help\": \"\xff\"}]").unwrap();
+        let err = load(Some(&path), &Options::default(), &Registry::builtin()).err().unwrap().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            err,
+            format!("config {}: line 2, column 12: not valid UTF-8 (byte 0xff at offset 27)", path.display())
+        );
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_escaped_in_messages() {
+        // Found by fuzzing (fuzz/fuzz_targets/config.rs): JSON lets a string hold DEL as it is,
+        // and the message printed it raw.
+        check_err("\"every\u{7f}\"\n", "expected a JSON array of metric entries, got a string (\"every\\u{7f}\")");
+        check_err(
+            "[{\"name\": \"a\", \"metric_type\": \"gauge\", \"custom_function\": \"sine\", \"params\": {\"period\": \"\u{200b}\u{85}\"}}]",
+            "entry 0 (\"a\"): field \"params\": param \"period\": expected an integer ≥ 1, got \"\\u{200b}\\u{85}\"",
+        );
+        check_err(
+            "[{\"name\": \"a\\u0000\", \"metric_type\": \"gauge\", \"custom_function\": \"square\"}]",
+            "entry 0 (\"a\\0\"): field \"name\": \"ns_a\\0\" is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)",
+        );
+    }
+
+    #[test]
+    fn long_names_are_cut_in_messages() {
+        let long = "a".repeat(100_000);
+        let text = format!(r#"[{{"name":"{long}-","metric_type":"gauge","custom_function":"square"}}]"#);
+        let message = load_str(&text).err().unwrap().to_string();
+        let sixty = "a".repeat(60);
+        assert_eq!(
+            message,
+            format!(
+                "config t.json: entry 0 (\"{sixty}\"… (100001 characters)): field \"name\": \"ns_{}\"… \
+                 (100004 characters) is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)",
+                &sixty[3..]
+            )
+        );
+        let text =
+            format!(r#"[{{"name":"a","metric_type":"gauge","custom_function":"square","params":{{"{long}":1}}}}]"#);
+        let message = load_str(&text).err().unwrap().to_string();
+        assert!(message.len() < 200, "{message}");
+        let text = format!(
+            r#"[{{"name":"a","metric_type":"gauge","custom_function":"sine","params":{{"period":"{long}"}}}}]"#
+        );
+        let message = load_str(&text).err().unwrap().to_string();
+        assert!(
+            message.ends_with(&format!("param \"period\": expected an integer ≥ 1, got \"{}…", &long[..39])),
+            "{message}"
+        );
+    }
+
+    /// The checks of [`Seen`] as they were first written: each entry against every earlier one.
+    /// [`Seen`] must give the same verdicts and messages.
+    fn check_by_scan(entry: &Entry, earlier: &[Entry], items: &[Value]) -> Result<(), String> {
+        let sample = entry.sample_name();
+        for (index, other) in earlier.iter().enumerate() {
+            let them = describe(index, &items[index]);
+            if other.full_name == entry.full_name && other.kind != entry.kind {
+                return Err(format!(
+                    "metric {} is a {} here but a {} in {them}; one name has one type",
+                    entry.full_name,
+                    entry.kind.as_str(),
+                    other.kind.as_str()
+                ));
+            }
+            if other.sample_name() != sample {
+                continue;
+            }
+            if other.kind != entry.kind {
+                return Err(format!(
+                    "its samples would be named {sample}, as are those of {them}, a {}",
+                    other.kind.as_str()
+                ));
+            }
+            if same_series(other, entry) {
+                return Err(format!("duplicate series: {sample} with the same labels as {them}"));
+            }
+            if let (Some(a), Some(b)) = (&other.help, &entry.help) {
+                if a != b {
+                    return Err(format!("help differs from that of {them}; one family has one HELP text"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn indexed_checks_agree_with_a_scan_of_every_earlier_entry() {
+        use crate::functions::SplitMix64;
+        // Entries drawn from a small pool, so that names, types, labels and help texts collide often.
+        let names = ["a", "a_total", "b"];
+        let kinds = ["gauge", "counter"];
+        let labels = [
+            "",
+            r#","labels":{"x":"1"}"#,
+            r#","labels":{"x":"2"}"#,
+            r#","labels":{"x":["1","3"]}"#,
+            r#","labels":{"x":"1","y":"1"}"#,
+            r#","series":2"#,
+            r#","labels":{"series":"1"}"#,
+            r#","labels":{"series":"01"}"#,
+        ];
+        let helps = ["", r#","help":"h1""#, r#","help":"h2""#];
+        let mut rng = SplitMix64(7);
+        let mut pick = |n: usize| (rng.next_u64() % n as u64) as usize;
+        let (mut errors, registry) = (0, Registry::builtin());
+        for _ in 0..3000 {
+            let count = 2 + pick(5);
+            let items: Vec<Value> = (0..count)
+                .map(|_| {
+                    let text = format!(
+                        r#"{{"name":"{}","metric_type":"{}","custom_function":"square"{}{}}}"#,
+                        names[pick(3)],
+                        kinds[pick(2)],
+                        labels[pick(labels.len())],
+                        helps[pick(3)]
+                    );
+                    serde_json::from_str(&text).unwrap()
+                })
+                .collect();
+            let (mut entries, mut seen) = (Vec::new(), Seen::default());
+            for (index, item) in items.iter().enumerate() {
+                let entry = parse_entry(item, "ns", &registry).unwrap();
+                let indexed = seen.check(&entry, &entries, &items);
+                assert_eq!(indexed, check_by_scan(&entry, &entries, &items), "{items:?}");
+                if indexed.is_err() {
+                    errors += 1;
+                    break;
+                }
+                seen.add(index, &entry);
+                entries.push(entry);
+            }
+        }
+        // The pool makes most configs wrong somewhere, in all four ways.
+        assert!(errors > 1000, "{errors}");
     }
 }

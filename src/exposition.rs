@@ -9,6 +9,7 @@
 use crate::config::{Config, Entry, Kind, LabelValues};
 use crate::grid::Grid;
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// An exposition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,24 +164,28 @@ impl EntryLines {
 impl Catalog {
     /// Groups the config's entries into families and renders their fixed text.
     pub fn new(config: &Config) -> Self {
-        let mut families: Vec<(String, Family)> = Vec::new();
+        // Families are found through maps by sample name, so that a config of 100,000 families
+        // does not take 100,000² comparisons.
+        let mut written_help: HashMap<String, &str> = HashMap::new();
+        for entry in &config.entries {
+            if let Some(help) = &entry.help {
+                written_help.entry(entry.sample_name()).or_insert(help);
+            }
+        }
+        let mut families: Vec<Family> = Vec::new();
+        let mut family_of: HashMap<String, usize> = HashMap::new();
         // Values are laid out entry after entry, one per sequence (see `Entry::units`).
         let mut index = 0;
         for entry in &config.entries {
             let sample = entry.sample_name();
             let lines = EntryLines::new(index, entry);
             index += entry.units() as usize;
-            match families.iter_mut().find(|(name, _)| *name == sample) {
-                Some((_, family)) => family.entries.push(lines),
+            match family_of.get(&sample) {
+                Some(&f) => families[f].entries.push(lines),
                 None => {
                     // The family's HELP is the first one written in the config, else the default
                     // of its first entry (config validation rejects two different written ones).
-                    let help = config
-                        .entries
-                        .iter()
-                        .filter(|e| e.sample_name() == sample)
-                        .find_map(|e| e.help.clone())
-                        .unwrap_or_else(|| entry.help());
+                    let help = written_help.get(&sample).map_or_else(|| entry.help(), |h| h.to_string());
                     let kind = entry.kind.as_str();
                     let text_header = format!("# HELP {sample} {}\n# TYPE {sample} {kind}\n", escape_help(&help));
                     let om_name = match entry.kind {
@@ -189,11 +194,12 @@ impl Catalog {
                     };
                     let om_header =
                         format!("# TYPE {om_name} {kind}\n# HELP {om_name} {}\n", escape_label_value(&help));
-                    families.push((sample, Family { text_header, om_header, entries: vec![lines] }));
+                    family_of.insert(sample, families.len());
+                    families.push(Family { text_header, om_header, entries: vec![lines] });
                 }
             }
         }
-        Catalog { series: config.series(), families: families.into_iter().map(|(_, f)| f).collect() }
+        Catalog { series: config.series(), families }
     }
 
     /// How many series the config has.

@@ -18,6 +18,8 @@ use std::fmt;
 
 /// Longest accepted source, in characters.
 const MAX_LEN: usize = 4096;
+/// The most characters of a source that [`ParseError::render`] shows.
+const SHOWN: usize = 80;
 /// Deepest accepted nesting of parentheses, calls, unary operators and powers.
 const MAX_DEPTH: usize = 256;
 
@@ -202,7 +204,7 @@ fn tokenize(chars: &[char]) -> Vec<Token> {
             pos += 1;
             Tok::Sym(c)
         } else {
-            Tok::Bad(format!("unexpected character '{c}'"))
+            Tok::Bad(format!("unexpected character '{}'", c.escape_debug()))
         };
         let text = chars[start..pos].iter().collect();
         let bad = matches!(tok, Tok::Bad(_));
@@ -524,10 +526,31 @@ fn func_range(f: usize, a: Interval) -> Option<Interval> {
 impl ParseError {
     /// Renders the error as three lines: the message, the source (whitespace shown as
     /// spaces so the caret lines up) and a caret under the column, e.g.
-    /// "unexpected ')' at column 4\n  i*i)\n     ^".
+    /// "unexpected ')' at column 4\n  i*i)\n     ^". A source longer than [`SHOWN`]
+    /// characters is shown as that many around the column, with `…` where it is cut, so that
+    /// the message stays readable (and short) whatever the config holds.
     pub fn render(&self, src: &str) -> String {
-        let line: String = src.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
-        let pad = " ".repeat(self.column.saturating_sub(1));
+        // One character per column, all of them visible: whitespace becomes a space, and a
+        // control or invisible character (which the message shows escaped) a replacement mark.
+        let shown = |c: char| match c {
+            _ if c.is_whitespace() => ' ',
+            '\'' | '"' | '\\' => c,
+            _ if c.is_control() || c.escape_debug().len() > 1 => char::REPLACEMENT_CHARACTER,
+            _ => c,
+        };
+        let chars: Vec<char> = src.chars().map(shown).collect();
+        let at = self.column.saturating_sub(1);
+        let start = if chars.len() <= SHOWN { 0 } else { at.saturating_sub(SHOWN / 2).min(chars.len() - SHOWN) };
+        let end = (start + SHOWN).min(chars.len());
+        let mut line = String::new();
+        if start > 0 {
+            line.push('…');
+        }
+        line.extend(&chars[start..end]);
+        if end < chars.len() {
+            line.push('…');
+        }
+        let pad = " ".repeat(at - start + usize::from(start > 0));
         format!("{self}\n  {}\n  {pad}^", line.trim_end())
     }
 }
@@ -697,6 +720,42 @@ mod tests {
         let want = "unexpected character 'é' at column 5\n  i + é\n      ^";
         assert_eq!(e.render(src), want);
         let _: &dyn std::error::Error = &e;
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_never_printed_raw() {
+        // Found by fuzzing (fuzz/fuzz_targets/expr.rs): a NUL after the bad character reached
+        // the terminal as it was.
+        let src = ":\u{4e2}\0\0i";
+        let e = Expr::parse(src).unwrap_err();
+        assert_eq!(e.render(src), "unexpected character ':' at column 1\n  :\u{4e2}\u{fffd}\u{fffd}i\n  ^");
+        let src = "i +\u{7}";
+        assert_eq!(
+            Expr::parse(src).unwrap_err().render(src),
+            "unexpected character '\\u{7}' at column 4\n  i +\u{fffd}\n     ^"
+        );
+        let src = "i\u{200b}";
+        assert_eq!(Expr::parse(src).unwrap_err().to_string(), "unexpected character '\\u{200b}' at column 2");
+        let src = "'";
+        assert_eq!(Expr::parse(src).unwrap_err().render(src), "unexpected character '\\'' at column 1\n  '\n  ^");
+    }
+
+    #[test]
+    fn a_long_source_is_shown_around_the_column() {
+        let src = format!("{}+)", "i+".repeat(100));
+        let e = Expr::parse(&src).unwrap_err();
+        assert_eq!(e.column, 202);
+        let shown = format!("…{}+)", "i+".repeat(39));
+        assert_eq!(e.render(&src), format!("unexpected ')' at column 202\n  {shown}\n  {}^", " ".repeat(80)));
+        let src = format!("({}", "i+".repeat(100));
+        let e = Expr::parse(&src).unwrap_err();
+        assert_eq!(e.render(&src).lines().nth(1), Some(format!("  …{}", &src[121..]).as_str()));
+        let src = format!("$ {}", "i+".repeat(100));
+        let e = Expr::parse(&src).unwrap_err();
+        assert_eq!(e.render(&src), format!("unexpected character '$' at column 1\n  {}…\n  ^", &src[..80]));
+        let long = "1".repeat(5000);
+        let e = Expr::parse(&long).unwrap_err();
+        assert!(e.render(&long).len() < 300, "{}", e.render(&long));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! pure computation: no I/O, no locks, no clocks. Restarts, `reset_interval` and overflow handling
 //! live in `sequence.rs`, so a function only has to produce values.
 
+use crate::config::{brief, quoted};
 use crate::expr::Expr;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
@@ -471,7 +472,7 @@ impl Registry {
                     let names: Vec<&str> = def.params.iter().map(|p| p.name).collect();
                     format!("{name} takes: {}", names.join(", "))
                 };
-                return Some(Err(format!("unknown param {key:?} ({known})")));
+                return Some(Err(format!("unknown param {} ({known})", quoted(key))));
             }
         }
         Some((def.build)(&Params { map: params }))
@@ -518,7 +519,7 @@ impl<'a> Params<'a> {
             Some(v) => v
                 .as_f64()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| param_error(name, &format!("expected a number, got {v}"))),
+                .ok_or_else(|| param_error(name, &format!("expected a number, got {}", brief(v)))),
         }
     }
 
@@ -526,7 +527,9 @@ impl<'a> Params<'a> {
     pub fn u64(&self, name: &str, default: u64) -> Result<u64, String> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => v.as_u64().ok_or_else(|| param_error(name, &format!("expected an integer ≥ 0, got {v}"))),
+            Some(v) => {
+                v.as_u64().ok_or_else(|| param_error(name, &format!("expected an integer ≥ 0, got {}", brief(v))))
+            }
         }
     }
 
@@ -543,7 +546,7 @@ impl<'a> Params<'a> {
         match self.get(name) {
             None => Err(param_error(name, "missing (required)")),
             Some(Value::String(s)) => Ok(s),
-            Some(v) => Err(param_error(name, &format!("expected a string, got {v}"))),
+            Some(v) => Err(param_error(name, &format!("expected a string, got {}", brief(v)))),
         }
     }
 
@@ -552,12 +555,14 @@ impl<'a> Params<'a> {
         let items = match self.get(name) {
             None => return Err(param_error(name, "missing (required)")),
             Some(Value::Array(items)) if !items.is_empty() => items,
-            Some(v) => return Err(param_error(name, &format!("expected a non-empty array of numbers, got {v}"))),
+            Some(v) => {
+                return Err(param_error(name, &format!("expected a non-empty array of numbers, got {}", brief(v))))
+            }
         };
         let number = |(index, v): (usize, &Value)| {
             v.as_f64()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| param_error(name, &format!("item {index}: expected a number, got {v}")))
+                .ok_or_else(|| param_error(name, &format!("item {index}: expected a number, got {}", brief(v))))
         };
         items.iter().enumerate().map(number).collect()
     }
@@ -571,8 +576,9 @@ impl<'a> Params<'a> {
                 .iter()
                 .enumerate()
                 .map(|(index, v)| {
-                    positive(name, v)
-                        .map_err(|_| param_error(name, &format!("item {index}: expected an integer ≥ 1, got {v}")))
+                    positive(name, v).map_err(|_| {
+                        param_error(name, &format!("item {index}: expected an integer ≥ 1, got {}", brief(v)))
+                    })
                 })
                 .collect(),
             Some(Value::Array(items)) => Err(param_error(
@@ -616,7 +622,9 @@ fn show(x: f64) -> String {
 
 /// Checks that `v`, the value of param `name`, is an integer ≥ 1.
 fn positive(name: &str, v: &Value) -> Result<u64, String> {
-    v.as_u64().filter(|&x| x >= 1).ok_or_else(|| param_error(name, &format!("expected an integer ≥ 1, got {v}")))
+    v.as_u64()
+        .filter(|&x| x >= 1)
+        .ok_or_else(|| param_error(name, &format!("expected an integer ≥ 1, got {}", brief(v))))
 }
 
 /// `sin(2π·k/period)` for `0 ≤ k < period`, computed on the angle folded into the first quarter

@@ -37,12 +37,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// prints what was asked and returns.
 pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
     match args.mode {
-        Mode::Help => print!("{}", cli::HELP),
-        Mode::Version => println!("metrics-generator {VERSION}"),
-        Mode::ListFunctions => print!("{}", registry.describe()),
+        Mode::Help => print_out(cli::HELP)?,
+        Mode::Version => print_out(&format!("metrics-generator {VERSION}\n"))?,
+        Mode::ListFunctions => print_out(&registry.describe())?,
         Mode::CheckConfig => {
             let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
-            print!("{}", summary(&config));
+            print_out(&summary(&config))?;
         }
         Mode::Preview(ticks) => {
             let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
@@ -68,6 +68,17 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Writes `text` to stdout. A reader that goes away early (`--check-config | head -1`) ends the
+/// output quietly, as with `--preview`; `print!` would panic on the closed pipe.
+fn print_out(text: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output(e.to_string())),
+        _ => Ok(()),
+    }
 }
 
 /// What `--check-config` prints: a verdict line, then one line per series.

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::exposition::{Catalog, Format, Own, Sample};
 use crate::grid::{now_ms, Align, Grid};
 use crate::sequence::{Budget, Restart, Sequence};
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -351,8 +352,10 @@ impl State {
         let mut prepared: Vec<Option<Vec<Sequence>>> = config.entries.iter().map(|_| None).collect();
         if self.align == Align::WallClock {
             let current = self.snapshot();
+            let known: std::collections::HashSet<&str> =
+                current.config.entries.iter().map(|e| e.definition.as_str()).collect();
             for (index, entry) in config.entries.iter().enumerate() {
-                if !current.config.entries.iter().any(|e| e.definition == entry.definition) {
+                if !known.contains(entry.definition.as_str()) {
                     let mut sequences = sequences_of(entry);
                     for seq in &mut sequences {
                         fast_forward(seq, current.ticks, index, entry, &config.source)?;
@@ -365,16 +368,14 @@ impl State {
         let n = engine.ticks;
         // First every new sequence, which may fail; only then is the engine changed.
         let mut plan: Vec<Result<usize, (Vec<Sequence>, u64)>> = Vec::with_capacity(config.entries.len());
-        let mut taken = vec![false; engine.sequences.len()];
+        // Old entries by definition (unique within a config): a lookup each, so that reloading
+        // 100,000 entries is not 100,000² comparisons.
+        let mut by_definition: HashMap<&str, usize> = HashMap::with_capacity(engine.config.entries.len());
+        for (index, e) in engine.config.entries.iter().enumerate() {
+            by_definition.entry(e.definition.as_str()).or_insert(index);
+        }
         for (index, entry) in config.entries.iter().enumerate() {
-            let same = engine
-                .config
-                .entries
-                .iter()
-                .enumerate()
-                .position(|(old, e)| !taken[old] && e.definition == entry.definition);
-            if let Some(old) = same {
-                taken[old] = true;
+            if let Some(old) = by_definition.remove(entry.definition.as_str()) {
                 plan.push(Ok(old));
                 continue;
             }

@@ -144,7 +144,7 @@ pub struct Exporter {
 
 impl Exporter {
     /// Starts the binary with `args`, adding `--listen-address 127.0.0.1:0` unless the args choose
-    /// an address, and waits (at most 10 s) for its `listening on` line.
+    /// an address, and waits (at most 30 s) for its `listening on` line.
     pub fn start(args: &[&str]) -> Exporter {
         Self::start_in(&[], args, None)
     }
@@ -223,7 +223,8 @@ impl Exporter {
                 s.push('\n');
             }
         });
-        let addr = match rx.recv_timeout(Duration::from_secs(10)) {
+        // Generous, since a debug build loading a config of 100,000 entries takes seconds.
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(a) => a.parse::<SocketAddr>().expect("address in the listening line"),
             Err(_) => {
                 let _ = child.kill();
@@ -231,7 +232,7 @@ impl Exporter {
                 std::thread::sleep(Duration::from_millis(100));
                 let stderr = stderr.lock().unwrap();
                 return Err(format!(
-                    "exporter {args:?} exited or logged no `listening on` line in 10 s\nstderr:\n{stderr}"
+                    "exporter {args:?} exited or logged no `listening on` line in 30 s\nstderr:\n{stderr}"
                 ));
             }
         };

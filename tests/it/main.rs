@@ -6,6 +6,7 @@ mod harness;
 mod alignment;
 mod cli;
 mod config_errors;
+mod corpus;
 mod dashboard;
 mod formats;
 mod functions;
