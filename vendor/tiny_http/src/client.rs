@@ -36,9 +36,17 @@ pub struct ClientConnection {
     secure: bool,
 }
 
+/// metrics-generator patch 2: the most bytes a request line and its headers may take together.
+/// tiny_http read them without a bound, so a client sending a header line that never ends made the
+/// process grow until it ran out of memory. Prometheus sends a few hundred bytes; nginx allows
+/// 32 kB by default.
+const MAX_HEAD: usize = 64 * 1024;
+
 /// Error that can happen when reading a request.
 #[derive(Debug)]
 enum ReadError {
+    /// metrics-generator patch 2: the request line and headers exceed [`MAX_HEAD`].
+    HeadTooLarge,
     WrongRequestLine,
     WrongHeader(HTTPVersion),
     /// the client sent an unrecognized `Expect` header
@@ -77,11 +85,19 @@ impl ClientConnection {
     ///
     /// Reads until `CRLF` is reached. The next read will start
     ///  at the first byte of the new line.
-    fn read_next_line(&mut self) -> IoResult<AsciiString> {
+    ///
+    /// metrics-generator patch 2: at most `*budget` bytes are read, and the budget is reduced by
+    /// what the line took; `Ok(None)` when it runs out first.
+    fn read_next_line(&mut self, budget: &mut usize) -> IoResult<Option<AsciiString>> {
         let mut buf = Vec::new();
         let mut prev_byte_was_cr = false;
 
         loop {
+            if *budget == 0 {
+                return Ok(None);
+            }
+            *budget -= 1;
+
             let byte = self.next_header_source.by_ref().bytes().next();
 
             let byte = match byte {
@@ -92,6 +108,7 @@ impl ClientConnection {
             if byte == b'\n' && prev_byte_was_cr {
                 buf.pop(); // removing the '\r'
                 return AsciiString::from_ascii(buf)
+                    .map(Some)
                     .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
             }
 
@@ -105,9 +122,13 @@ impl ClientConnection {
     /// Blocks until the header has been read.
     fn read(&mut self) -> Result<Request, ReadError> {
         let (method, path, version, headers) = {
+            let mut budget = MAX_HEAD;
             // reading the request line
             let (method, path, version) = {
-                let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                let line = self
+                    .read_next_line(&mut budget)
+                    .map_err(ReadError::ReadIoError)?
+                    .ok_or(ReadError::HeadTooLarge)?;
 
                 parse_request_line(
                     line.as_str().trim(), // TODO: remove this conversion
@@ -118,7 +139,10 @@ impl ClientConnection {
             let headers = {
                 let mut headers = Vec::new();
                 loop {
-                    let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                    let line = self
+                        .read_next_line(&mut budget)
+                        .map_err(ReadError::ReadIoError)?
+                        .ok_or(ReadError::HeadTooLarge)?;
 
                     if line.is_empty() {
                         break;
@@ -150,7 +174,9 @@ impl ClientConnection {
             path,
             version.clone(),
             headers,
-            *self.remote_addr.as_ref().unwrap(),
+            // metrics-generator patch 5: a connection reset before its peer address was read
+            // has none, which is no reason to panic.
+            self.remote_addr.as_ref().ok().copied().flatten(),
             data_source,
             writer,
         )
@@ -185,6 +211,15 @@ impl Iterator for ClientConnection {
 
         loop {
             let rq = match self.read() {
+                Err(ReadError::HeadTooLarge) => {
+                    let writer = self.sink.next().unwrap();
+                    let response = Response::new_empty(StatusCode(431));
+                    response
+                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                        .ok();
+                    return None; // the rest of the head is unread: the connection is closed
+                }
+
                 Err(ReadError::WrongRequestLine) => {
                     let writer = self.sink.next().unwrap();
                     let response = Response::new_empty(StatusCode(400));

@@ -290,11 +290,14 @@ impl Server {
             let tasks_pool = util::TaskPool::new();
 
             log::debug!("Running accept thread");
+            // metrics-generator patch 4: how long to wait after an accept error before the next
+            // accept, doubling up to a second while errors go on.
+            let mut pause = Duration::from_millis(5);
             while !inside_close_trigger.load(Relaxed) {
                 let new_client = match server.accept() {
                     Ok((sock, _)) => {
                         use util::RefinedTcpStream;
-                        let (read_closable, write_closable) = match ssl {
+                        let streams = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
                             Some(ref ssl) => {
@@ -311,13 +314,16 @@ impl Server {
                             Some(ref _ssl) => unreachable!(),
                         };
 
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                        streams.map(|(read_closable, write_closable)| {
+                            ClientConnection::new(write_closable, read_closable)
+                        })
                     }
                     Err(e) => Err(e),
                 };
 
                 match new_client {
                     Ok(client) => {
+                        pause = Duration::from_millis(5);
                         let messages = inside_messages.clone();
                         let mut client = Some(client);
                         tasks_pool.spawn(Box::new(move || {
@@ -338,10 +344,14 @@ impl Server {
                         }));
                     }
 
+                    // metrics-generator patch 4: an accept error (the process out of file
+                    // descriptors, say, because clients hold many connections open) ended this
+                    // loop, and the server never accepted a connection again. It is now waited
+                    // out: a pause, and the next accept.
                     Err(e) => {
-                        log::error!("Error accepting new client: {}", e);
-                        inside_messages.push(e.into());
-                        break;
+                        log::error!("Error accepting new client: {}; retrying in {:?}", e, pause);
+                        thread::sleep(pause);
+                        pause = (pause * 2).min(Duration::from_secs(1));
                     }
                 }
             }

@@ -69,7 +69,13 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
+        // metrics-generator patch 3: an idle thread woken for a task already queued does not
+        // count as idle until it has taken that task, so `waiting_tasks` alone counted it twice
+        // when connections came in a burst: a connection could be queued with no thread to take
+        // it until another connection ended (with 200 keep-alive clients connecting at once, a
+        // few waited for as long as the others stayed connected). Only idle threads beyond the
+        // queued tasks are free.
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) <= queue.len() {
             self.add_thread(Some(code));
         } else {
             queue.push_back(code);
@@ -80,7 +86,10 @@ impl TaskPool {
     fn add_thread(&self, initial_fn: Option<Box<dyn FnMut() + Send>>) {
         let sharing = self.sharing.clone();
 
-        thread::spawn(move || {
+        // metrics-generator patch 4: a thread that cannot start (the process is at its limit of
+        // threads) drops its task, closing that connection, instead of panicking in the accept
+        // thread, which ended accepting for good.
+        let spawned = thread::Builder::new().spawn(move || {
             let sharing = sharing;
             let _active_guard = Registration::new(&sharing.active_tasks);
 
@@ -124,6 +133,9 @@ impl TaskPool {
                 task();
             }
         });
+        if let Err(e) = spawned {
+            log::error!("cannot start a connection thread, dropping a connection: {}", e);
+        }
     }
 }
 
