@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod abuse;
 mod cli;
 mod config_errors;
 mod corpus;
@@ -11,10 +12,12 @@ mod formats;
 mod functions;
 mod golden;
 mod http;
+mod load;
 mod panics;
 mod prometheus_client_parser;
 mod prometheus_server;
 mod readme;
 mod reload;
 mod signals;
+mod soak;
 mod values;
