@@ -100,16 +100,14 @@ pub struct Running {
     pub state: Arc<State>,
     /// Reloads the config from where it was first loaded.
     pub reloader: Arc<Reloader>,
-    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
-    /// Blocks while the request threads run (normally until the process ends).
+    /// Blocks for good: the exporter serves until the process ends, through a signal. (The request
+    /// threads are not joined: their number changes with the load, see `server.rs`.)
     pub fn wait(self) {
-        for worker in self.workers {
-            if worker.join().is_err() {
-                log::warn!("a request thread ended with a panic");
-            }
+        loop {
+            std::thread::park();
         }
     }
 }
@@ -145,14 +143,15 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let reloader = Arc::new(Reloader { path: args.config.clone(), options, registry, state: state.clone() });
     let reload_from_http = reloader.clone();
     let reload: Arc<server::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
-    let workers = server::spawn(Arc::new(server), state.clone(), reload)
+    server::spawn(Arc::new(server), state.clone(), reload)
         .map_err(|e| Error::Startup(format!("cannot start the request threads: {e}")))?;
-    Ok(Running { addr, state, reloader, workers })
+    Ok(Running { addr, state, reloader })
 }
 
-/// How long a send to a client may make no progress before the connection is dropped: long enough
-/// for any real scraper, short enough that a client that never reads frees its request thread.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one send to a client may block: long enough for any real scraper, short enough that a
+/// client that never reads frees its request thread (with `server::STALLED`, which gives up on a
+/// client that takes that long to accept one piece of its answer).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a connection may send nothing before it is closed. Longer than common scrape
 /// intervals, so a scraper's keep-alive connection survives between scrapes.

@@ -5,40 +5,101 @@
 use crate::exposition::format_value;
 use crate::negotiate::{accepts_gzip, choose_format};
 use crate::state::{Snapshot, State};
-use std::io::Cursor;
+use std::io::{ErrorKind, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
-/// How many threads answer requests. A client that is slow to read its answer holds one of them
-/// until the socket's write timeout (see `lib.rs`), so there are enough that a handful of stalled
-/// clients leave most of them free; idle threads cost only their stacks.
+/// How many threads answer requests at least. They are idle most of the time; more start when
+/// all of them are busy (see [`Pool`]).
 pub const WORKERS: usize = 16;
+
+/// How many threads may answer requests at most. A client that does not read its answer holds a
+/// thread until it is given up on (see [`STALLED`]); this many such clients at once would make
+/// the others wait.
+pub const MAX_WORKERS: usize = 512;
+
+/// How long a thread started beyond [`WORKERS`] waits for a request before it ends.
+const EXTRA_IDLE: Duration = Duration::from_secs(10);
+
+/// A client that takes this long to accept one piece of its answer (8 kB) has stalled, and is
+/// given up on: the answer is cut short and the connection closed. The socket's write timeout
+/// (`lib.rs`) alone was not enough: when it ends, a send blocked on a client that reads nothing
+/// can still return having queued a few more bytes (the kernel makes room in the client's full
+/// buffer), and the next send blocks again, so an answer could trickle out forever. With both, a
+/// client that reads nothing holds its thread for a few write timeouts (about 15 s measured).
+pub const STALLED: Duration = Duration::from_secs(5);
 
 /// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
 pub type Reload = dyn Fn() -> Result<String, String> + Send + Sync;
 
-/// Starts [`WORKERS`] threads answering requests from `server`; they run until it is closed.
-pub fn spawn(
+/// The request threads: their number and how many are busy answering.
+struct Pool {
     server: Arc<tiny_http::Server>,
     state: Arc<State>,
     reload: Arc<Reload>,
-) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
-    (0..WORKERS)
-        .map(|i| {
-            let (server, state, reload) = (server.clone(), state.clone(), reload.clone());
-            std::thread::Builder::new().name(format!("http-{i}")).spawn(move || {
-                for request in server.incoming_requests() {
-                    // A panic while answering (a bug) must not cost a request thread: it is
-                    // contained here, and the request, dropped unanswered, gets a 500 from tiny_http.
-                    let answered =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &state, &*reload)));
-                    if answered.is_err() {
-                        log::warn!("a request handler panicked; the request got a 500");
-                    }
+    threads: AtomicUsize,
+    busy: AtomicUsize,
+}
+
+/// Starts [`WORKERS`] threads answering requests from `server`; they run until it is closed.
+/// Whenever a request leaves no thread idle, one more starts (up to [`MAX_WORKERS`]), so that
+/// clients slow to take their answers never hold up the answers of others.
+pub fn spawn(server: Arc<tiny_http::Server>, state: Arc<State>, reload: Arc<Reload>) -> std::io::Result<()> {
+    let pool = Arc::new(Pool { server, state, reload, threads: AtomicUsize::new(0), busy: AtomicUsize::new(0) });
+    for _ in 0..WORKERS {
+        pool.start(true)?;
+    }
+    Ok(())
+}
+
+impl Pool {
+    /// Starts one request thread; a lasting one runs for as long as the server, another ends
+    /// after [`EXTRA_IDLE`] without a request.
+    fn start(self: &Arc<Self>, lasting: bool) -> std::io::Result<()> {
+        let n = self.threads.fetch_add(1, Ordering::AcqRel);
+        let pool = self.clone();
+        let started = std::thread::Builder::new().name(format!("http-{n}")).spawn(move || pool.serve(lasting));
+        if started.is_err() {
+            self.threads.fetch_sub(1, Ordering::AcqRel);
+        }
+        started.map(drop)
+    }
+
+    fn serve(self: Arc<Self>, lasting: bool) {
+        loop {
+            let request = if lasting {
+                self.server.recv().ok()
+            } else {
+                match self.server.recv_timeout(EXTRA_IDLE) {
+                    Ok(None) => break,
+                    result => result.ok().flatten(),
                 }
-            })
-        })
-        .collect()
+            };
+            // `recv` fails only once the server is closed.
+            let Some(request) = request else {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            };
+            let busy = self.busy.fetch_add(1, Ordering::AcqRel) + 1;
+            if busy >= self.threads.load(Ordering::Acquire) && busy < MAX_WORKERS {
+                // The next request would find no idle thread: start one now.
+                if let Err(e) = self.start(false) {
+                    log::warn!("cannot start one more request thread ({busy} busy): {e}");
+                }
+            }
+            // A panic while answering (a bug) must not cost a request thread: it is contained
+            // here, and the request, dropped unanswered, gets a 500 from tiny_http.
+            let answered =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &self.state, &*self.reload)));
+            if answered.is_err() {
+                log::warn!("a request handler panicked; the request got a 500");
+            }
+            self.busy.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.threads.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A response body: owned bytes, or a body of a snapshot, shared without copying.
@@ -56,7 +117,34 @@ impl AsRef<[u8]> for Body {
     }
 }
 
-type Reply = Response<Cursor<Body>>;
+/// A body being sent: what tiny_http reads from to write the answer. It reads in pieces of 8 kB,
+/// each once the previous one is written; when the previous piece took [`STALLED`] or more, the
+/// client has stalled, and the read fails, which ends the answer.
+struct Sending {
+    body: Body,
+    sent: usize,
+    last_read: Option<Instant>,
+}
+
+impl Read for Sending {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let now = Instant::now();
+        if self.last_read.is_some_and(|last| now.duration_since(last) >= STALLED) {
+            return Err(std::io::Error::new(
+                ErrorKind::TimedOut,
+                format!("the client took more than {STALLED:?} to take 8 kB, after {} bytes", self.sent),
+            ));
+        }
+        self.last_read = Some(now);
+        let rest = &self.body.as_ref()[self.sent..];
+        let n = rest.len().min(buffer.len());
+        buffer[..n].copy_from_slice(&rest[..n]);
+        self.sent += n;
+        Ok(n)
+    }
+}
+
+type Reply = Response<Sending>;
 
 fn header(name: &str, value: &str) -> Header {
     // Every name and value passed here is ASCII text written in this file.
@@ -65,7 +153,8 @@ fn header(name: &str, value: &str) -> Header {
 
 fn reply(status: u16, content_type: &str, body: Body) -> Reply {
     let length = body.as_ref().len();
-    Response::new(StatusCode(status), vec![header("Content-Type", content_type)], Cursor::new(body), Some(length), None)
+    let sending = Sending { body, sent: 0, last_read: None };
+    Response::new(StatusCode(status), vec![header("Content-Type", content_type)], sending, Some(length), None)
 }
 
 fn text(status: u16, message: &str) -> Reply {

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod abuse;
 mod alignment;
 mod cli;
 mod config_errors;
@@ -15,6 +16,7 @@ mod ground_truth;
 mod http;
 mod image;
 mod k8s;
+mod load;
 mod panics;
 mod prometheus;
 mod prometheus_client_parser;
@@ -22,4 +24,5 @@ mod prometheus_server;
 mod readme;
 mod reload;
 mod signals;
+mod soak;
 mod values;
