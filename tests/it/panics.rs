@@ -63,3 +63,49 @@ fn a_function_that_panics_at_load_is_a_config_error() {
         "config t.json: entry 0 (\"boom\"): field \"custom_function\": explodes_at_once panicked computing its first value"
     );
 }
+
+#[test]
+fn a_stalled_ticker_makes_health_answer_503_while_scrapes_go_on() {
+    let mut registry = Registry::builtin();
+    // Tick 3 takes a second, twenty intervals: the ticker misses far more than two of them.
+    registry.register_fn("sleepy", "i, but slow at i = 3", |i| {
+        if i == 3 {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        i as f64
+    });
+    let dir = TempDir::new();
+    let config = dir.write("config.json", r#"[{"name": "slow", "metric_type": "gauge", "custom_function": "sleepy"}]"#);
+    let raw = [
+        "--config",
+        config.to_str().unwrap(),
+        "--namespace",
+        "",
+        "--listen-address",
+        "127.0.0.1:0",
+        "--interval",
+        "50ms",
+    ];
+    let args = metrics_generator::cli::parse(raw.iter().map(Into::into).collect()).unwrap();
+    let running = metrics_generator::start(&args, registry).expect("start in-process");
+    let get = |path: &str| {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        http_raw(running.addr, request.as_bytes(), false).unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let unhealthy = loop {
+        assert!(Instant::now() < deadline, "/health never answered 503");
+        let health = get("/health");
+        if health.status == 503 {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(unhealthy.json()["status"], "unhealthy");
+    // The ticker is stuck inside a function, yet /metrics answers at once with the last values.
+    let started = Instant::now();
+    let metrics = get("/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert_eq!(sample(&metrics.text(), "slow"), Some(2.0));
+}
