@@ -47,24 +47,22 @@ struct Pool {
 /// Whenever a request leaves no thread idle, one more starts (up to [`MAX_WORKERS`]), so that
 /// clients slow to take their answers never hold up the answers of others.
 pub fn spawn(server: Arc<tiny_http::Server>, state: Arc<State>, reload: Arc<Reload>) -> std::io::Result<()> {
-    let pool = Arc::new(Pool { server, state, reload, threads: AtomicUsize::new(0), busy: AtomicUsize::new(0) });
-    for _ in 0..WORKERS {
-        pool.start(true)?;
+    // The lasting threads are counted before any starts, so that the first requests, which may
+    // come while they start, do not look like a full pool.
+    let threads = AtomicUsize::new(WORKERS);
+    let pool = Arc::new(Pool { server, state, reload, threads, busy: AtomicUsize::new(0) });
+    for n in 0..WORKERS {
+        pool.start(n, true)?;
     }
     Ok(())
 }
 
 impl Pool {
-    /// Starts one request thread; a lasting one runs for as long as the server, another ends
-    /// after [`EXTRA_IDLE`] without a request.
-    fn start(self: &Arc<Self>, lasting: bool) -> std::io::Result<()> {
-        let n = self.threads.fetch_add(1, Ordering::AcqRel);
+    /// Starts request thread number `n`; a lasting one runs for as long as the server, another
+    /// ends after [`EXTRA_IDLE`] without a request.
+    fn start(self: &Arc<Self>, n: usize, lasting: bool) -> std::io::Result<()> {
         let pool = self.clone();
-        let started = std::thread::Builder::new().name(format!("http-{n}")).spawn(move || pool.serve(lasting));
-        if started.is_err() {
-            self.threads.fetch_sub(1, Ordering::AcqRel);
-        }
-        started.map(drop)
+        std::thread::Builder::new().name(format!("http-{n}")).spawn(move || pool.serve(lasting)).map(drop)
     }
 
     fn serve(self: Arc<Self>, lasting: bool) {
@@ -85,7 +83,9 @@ impl Pool {
             let busy = self.busy.fetch_add(1, Ordering::AcqRel) + 1;
             if busy >= self.threads.load(Ordering::Acquire) && busy < MAX_WORKERS {
                 // The next request would find no idle thread: start one now.
-                if let Err(e) = self.start(false) {
+                let n = self.threads.fetch_add(1, Ordering::AcqRel);
+                if let Err(e) = self.start(n, false) {
+                    self.threads.fetch_sub(1, Ordering::AcqRel);
                     log::warn!("cannot start one more request thread ({busy} busy): {e}");
                 }
             }

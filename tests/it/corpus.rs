@@ -145,6 +145,7 @@ const BIG_LIMIT: Duration = Duration::from_secs(90);
 
 #[test]
 fn a_50_mb_config_is_refused_in_bounded_time() {
+    let _heavy = crate::harness::heavy();
     let dir = TempDir::new();
     // 50,000 entries with a 1,000-character HELP each, the last one a duplicate of the first.
     let help = "x".repeat(1000);
@@ -164,6 +165,7 @@ fn a_50_mb_config_is_refused_in_bounded_time() {
 
 #[test]
 fn a_family_of_100_000_entries_with_a_duplicate_is_refused_in_bounded_time() {
+    let _heavy = crate::harness::heavy();
     let dir = TempDir::new();
     // One family, the worst case for the duplicate check: 100,000 label sets, then a repeat.
     let text = entries(100_001, |k| {
@@ -183,6 +185,7 @@ fn a_family_of_100_000_entries_with_a_duplicate_is_refused_in_bounded_time() {
 
 #[test]
 fn a_config_of_100_000_entries_loads_serves_and_reloads_in_bounded_time() {
+    let _heavy = crate::harness::heavy();
     let dir = TempDir::new();
     let text =
         entries(100_000, |k| format!(r#"{{"name": "m{k}", "metric_type": "gauge", "custom_function": "square"}}"#));

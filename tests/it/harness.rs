@@ -65,6 +65,15 @@ fn missing(what: &str) {
     eprintln!("SKIPPED: {what} is not installed (set REQUIRE_TOOLS=1 to make this a failure)");
 }
 
+/// Tests that load the machine (the abuse, load and soak tests and the biggest configs) run one
+/// at a time, so that each one's figures are its own and they do not starve the timing of the
+/// tests running beside them. A test holds the returned guard for its whole run.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: Mutex<()> = Mutex::new(());
+    // A heavy test that failed poisoned the lock; the next one may still run.
+    HEAVY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A port on 127.0.0.1 that was free a moment ago, for a program that cannot report the port it
 /// bound. Another process may take it meanwhile, so a caller retries once when it turns out taken.
 pub fn free_port() -> u16 {

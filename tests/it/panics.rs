@@ -106,6 +106,6 @@ fn a_stalled_ticker_makes_health_answer_503_while_scrapes_go_on() {
     let started = Instant::now();
     let metrics = get("/metrics");
     assert_eq!(metrics.status, 200);
-    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     assert_eq!(sample(&metrics.text(), "slow"), Some(2.0));
 }

@@ -68,9 +68,14 @@ where
     /// Tries to pop an element without blocking
     /// more than the specified timeout duration
     /// or unblock() was issued
+    ///
+    /// metrics-generator patch 6: a thread woken as its wait times out still takes an element
+    /// that is there. It returned None instead, and since the element's `notify_one` had woken
+    /// this thread and no other, the element stayed queued until the next push, however long
+    /// that took. Each wait is also only for the time that is left.
     pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
+        let deadline = Instant::now() + timeout;
         let mut queue = self.queue.lock().unwrap();
-        let mut duration = timeout;
         loop {
             match queue.pop_front() {
                 Some(Control::Elem(value)) => return Some(value),
@@ -78,19 +83,10 @@ where
                 None => (),
             }
             let now = Instant::now();
-            let (_queue, result) = self.condvar.wait_timeout(queue, timeout).unwrap();
-            queue = _queue;
-            let sleep_time = now.elapsed();
-            duration = if duration > sleep_time {
-                duration - sleep_time
-            } else {
-                Duration::from_millis(0)
-            };
-            if result.timed_out()
-                || (duration.as_secs() == 0 && duration.subsec_nanos() < 1_000_000)
-            {
+            if now >= deadline {
                 return None;
             }
+            queue = self.condvar.wait_timeout(queue, deadline - now).unwrap().0;
         }
     }
 }
