@@ -1,9 +1,36 @@
 //! A panic inside a function does not take `/metrics` down: the exporter runs in-process with a
 //! function that panics, registered only here, and keeps serving every other series.
 
-use crate::harness::{http_raw, sample, TempDir};
+use crate::harness::{http_raw, sample, HttpResponse, TempDir};
 use metrics_generator::functions::Registry;
+use metrics_generator::Running;
 use std::time::{Duration, Instant};
+
+/// Starts the exporter in this process on 127.0.0.1:0, with `config`, no namespace, a tick every
+/// `interval`, and the functions of `registry`. The directory holding the config comes back too,
+/// so that it lives as long as the exporter.
+fn start_in_process(config: &str, interval: &str, registry: Registry) -> (Running, TempDir) {
+    let dir = TempDir::new();
+    let path = dir.write("config.json", config);
+    let raw = [
+        "--config",
+        path.to_str().unwrap(),
+        "--namespace",
+        "",
+        "--listen-address",
+        "127.0.0.1:0",
+        "--interval",
+        interval,
+    ];
+    let args = metrics_generator::cli::parse(raw.iter().map(Into::into).collect()).unwrap();
+    (metrics_generator::start(&args, registry).expect("start in-process"), dir)
+}
+
+/// `GET path` from an in-process exporter.
+fn get(running: &Running, path: &str) -> HttpResponse {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    http_raw(running.addr, request.as_bytes(), false).unwrap()
+}
 
 fn registry() -> Registry {
     let mut registry = Registry::builtin();
@@ -17,31 +44,18 @@ fn registry() -> Registry {
 
 #[test]
 fn a_panicking_function_restarts_its_series_and_scrapes_go_on() {
-    let dir = TempDir::new();
-    let config = dir.write(
-        "config.json",
+    let (running, _dir) = start_in_process(
         r#"[{"name": "boom", "metric_type": "gauge", "custom_function": "explodes"},
             {"name": "sq", "metric_type": "gauge", "custom_function": "square"}]"#,
-    );
-    let raw = [
-        "--config",
-        config.to_str().unwrap(),
-        "--namespace",
-        "",
-        "--listen-address",
-        "127.0.0.1:0",
-        "--interval",
         "20ms",
-    ];
-    let args = metrics_generator::cli::parse(raw.iter().map(Into::into).collect()).unwrap();
-    let running = metrics_generator::start(&args, registry()).expect("start in-process");
-    let addr = running.addr;
+        registry(),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut last_square = 0.0;
     // 30 ticks take 10 panics; every scrape in between must answer with every series.
     while last_square < 900.0 {
         assert!(Instant::now() < deadline, "the ticker stopped at square {last_square}");
-        let response = http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false).unwrap();
+        let response = get(&running, "/metrics");
         assert_eq!(response.status, 200);
         let body = response.text();
         let boom = sample(&body, "boom").expect("boom is served");
@@ -49,7 +63,7 @@ fn a_panicking_function_restarts_its_series_and_scrapes_go_on() {
         last_square = sample(&body, "sq").expect("sq is served");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let health = http_raw(addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false).unwrap();
+    let health = get(&running, "/health");
     assert_eq!(health.status, 200, "{}", health.text());
 }
 
@@ -74,24 +88,12 @@ fn a_stalled_ticker_makes_health_answer_503_while_scrapes_go_on() {
         }
         i as f64
     });
-    let dir = TempDir::new();
-    let config = dir.write("config.json", r#"[{"name": "slow", "metric_type": "gauge", "custom_function": "sleepy"}]"#);
-    let raw = [
-        "--config",
-        config.to_str().unwrap(),
-        "--namespace",
-        "",
-        "--listen-address",
-        "127.0.0.1:0",
-        "--interval",
+    let (running, _dir) = start_in_process(
+        r#"[{"name": "slow", "metric_type": "gauge", "custom_function": "sleepy"}]"#,
         "50ms",
-    ];
-    let args = metrics_generator::cli::parse(raw.iter().map(Into::into).collect()).unwrap();
-    let running = metrics_generator::start(&args, registry).expect("start in-process");
-    let get = |path: &str| {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        http_raw(running.addr, request.as_bytes(), false).unwrap()
-    };
+        registry,
+    );
+    let get = |path: &str| get(&running, path);
     let deadline = Instant::now() + Duration::from_secs(10);
     let unhealthy = loop {
         assert!(Instant::now() < deadline, "/health never answered 503");
