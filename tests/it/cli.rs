@@ -85,3 +85,23 @@ fn listen_address_forms_and_namespace() {
         assert_eq!(v6.get("/health").status, 200);
     }
 }
+
+#[test]
+fn verbose_logs_debug_lines_unless_rust_log_says_otherwise() {
+    // -v alone: each /metrics answer is logged at debug.
+    let verbose = Exporter::start(&["-v", "--interval", "1h"]);
+    verbose.get("/metrics");
+    let seen = crate::harness::poll(std::time::Duration::from_secs(5), || {
+        verbose.stderr().contains("GET /metrics: text 0.0.4").then_some(())
+    });
+    assert!(seen.is_some(), "{}", verbose.stderr());
+
+    // RUST_LOG wins over -v: at info, the same answer is not logged, the start-up lines are.
+    let mut command = std::process::Command::new(crate::harness::bin());
+    command.args(["-v", "--interval", "1h", "--listen-address", "127.0.0.1:0"]).env("RUST_LOG", "info");
+    let quiet = Exporter::start_command(command);
+    quiet.get("/metrics");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let log = quiet.stderr();
+    assert!(log.contains("listening on http://") && !log.contains("GET /metrics:"), "{log}");
+}

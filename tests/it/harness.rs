@@ -210,13 +210,12 @@ impl Exporter {
     }
 
     fn spawn(command: &mut Command, args: Vec<String>, dir: Option<TempDir>) -> Result<Exporter, String> {
-        let mut child = command
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn exporter");
+        // The developer's RUST_LOG must not change what a test sees, unless the test sets it.
+        if !command.get_envs().any(|(key, _)| key == "RUST_LOG") {
+            command.env_remove("RUST_LOG");
+        }
+        let mut child =
+            command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn exporter");
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let pipe = child.stderr.take().unwrap();
