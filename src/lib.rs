@@ -103,8 +103,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Blocks for good: the exporter serves until the process ends, through a signal. (The request
-    /// threads are not joined: their number changes with the load, see `server.rs`.)
+    /// Blocks for good: the exporter serves until the process ends, through a signal. (The
+    /// connection threads are not joined: their number changes with the load, see `server.rs`.)
     pub fn wait(self) {
         loop {
             std::thread::park();
@@ -112,8 +112,8 @@ impl Running {
     }
 }
 
-/// Loads the config, runs tick 1, binds the listen address and starts the ticker and request
-/// threads. Signals are not handled here (see [`run`]), so tests can run exporters in-process.
+/// Loads the config, runs tick 1, binds the listen address and starts the ticker and the
+/// server. Signals are not handled here (see [`run`]), so tests can run exporters in-process.
 pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let options = args.config_options();
     let config = config::load(args.config.as_deref(), &options, &registry)?;
@@ -124,7 +124,11 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let listen_error =
         |e: &dyn std::fmt::Display| Error::Listen { address: args.listen.to_string(), message: e.to_string() };
     let listener = bind(args.listen).map_err(|e| listen_error(&e))?;
-    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| listen_error(&e))?;
+    let reloader = Arc::new(Reloader { path: args.config.clone(), options, registry, state: state.clone() });
+    let reload_from_http = reloader.clone();
+    let reload: Arc<server::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
+    let handler = server::handler(state.clone(), reload);
+    let server = tiny_http::Server::from_listener_with_handler(listener, handler).map_err(|e| listen_error(&e))?;
     let addr = server.server_addr().to_ip().unwrap_or(args.listen);
     log::info!(
         "serving {series} series from {source}, one tick every {:?}, aligned to {}",
@@ -140,16 +144,13 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
         .name("ticker".into())
         .spawn(move || state::run_ticker(&ticker_state))
         .map_err(|e| Error::Startup(format!("cannot start the ticker thread: {e}")))?;
-    let reloader = Arc::new(Reloader { path: args.config.clone(), options, registry, state: state.clone() });
-    let reload_from_http = reloader.clone();
-    let reload: Arc<server::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
-    server::spawn(Arc::new(server), state.clone(), reload)
-        .map_err(|e| Error::Startup(format!("cannot start the request threads: {e}")))?;
+    // The server answers for as long as it lives, which is as long as the process.
+    std::mem::forget(server);
     Ok(Running { addr, state, reloader })
 }
 
 /// How long one send to a client may block: long enough for any real scraper, short enough that a
-/// client that never reads frees its request thread (with `server::STALLED`, which gives up on a
+/// client that never reads frees its connection's thread (with `server::STALLED`, which gives up on a
 /// client that takes that long to accept one piece of its answer).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -1,105 +1,39 @@
-//! The HTTP side: a small pool of threads that take requests from one tiny_http server, route them
-//! and answer. Handlers only read: they clone the current snapshot's `Arc` and write its bytes with
-//! no lock held.
+//! The HTTP side: routes each request tiny_http reads and answers it, on its connection's thread.
+//! Handlers only read: they clone the current snapshot's `Arc` and write its bytes with no lock
+//! held.
 
 use crate::exposition::format_value;
 use crate::negotiate::{accepts_gzip, choose_format};
 use crate::state::{Snapshot, State};
 use std::io::{ErrorKind, Read};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tiny_http::{Header, Method, Request, Response, StatusCode};
-
-/// How many threads answer requests at least. They are idle most of the time; more start when
-/// all of them are busy (see [`Pool`]).
-pub const WORKERS: usize = 16;
-
-/// How many threads may answer requests at most. A client that does not read its answer holds a
-/// thread until it is given up on (see [`STALLED`]); this many such clients at once would make
-/// the others wait.
-pub const MAX_WORKERS: usize = 512;
-
-/// How long a thread started beyond [`WORKERS`] waits for a request before it ends.
-const EXTRA_IDLE: Duration = Duration::from_secs(10);
 
 /// A client that takes this long to accept one piece of its answer (8 kB) has stalled, and is
 /// given up on: the answer is cut short and the connection closed. The socket's write timeout
 /// (`lib.rs`) alone was not enough: when it ends, a send blocked on a client that reads nothing
 /// can still return having queued a few more bytes (the kernel makes room in the client's full
 /// buffer), and the next send blocks again, so an answer could trickle out forever. With both, a
-/// client that reads nothing holds its thread for a few write timeouts (about 15 s measured).
+/// client that reads nothing holds its connection's thread for a few write timeouts (about 15 s
+/// measured).
 pub const STALLED: Duration = Duration::from_secs(5);
 
 /// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
 pub type Reload = dyn Fn() -> Result<String, String> + Send + Sync;
 
-/// The request threads: their number and how many are busy answering.
-struct Pool {
-    server: Arc<tiny_http::Server>,
-    state: Arc<State>,
-    reload: Arc<Reload>,
-    threads: AtomicUsize,
-    busy: AtomicUsize,
-}
-
-/// Starts [`WORKERS`] threads answering requests from `server`; they run until it is closed.
-/// Whenever a request leaves no thread idle, one more starts (up to [`MAX_WORKERS`]), so that
-/// clients slow to take their answers never hold up the answers of others.
-pub fn spawn(server: Arc<tiny_http::Server>, state: Arc<State>, reload: Arc<Reload>) -> std::io::Result<()> {
-    // The lasting threads are counted before any starts, so that the first requests, which may
-    // come while they start, do not look like a full pool.
-    let threads = AtomicUsize::new(WORKERS);
-    let pool = Arc::new(Pool { server, state, reload, threads, busy: AtomicUsize::new(0) });
-    for n in 0..WORKERS {
-        pool.start(n, true)?;
-    }
-    Ok(())
-}
-
-impl Pool {
-    /// Starts request thread number `n`; a lasting one runs for as long as the server, another
-    /// ends after [`EXTRA_IDLE`] without a request.
-    fn start(self: &Arc<Self>, n: usize, lasting: bool) -> std::io::Result<()> {
-        let pool = self.clone();
-        std::thread::Builder::new().name(format!("http-{n}")).spawn(move || pool.serve(lasting)).map(drop)
-    }
-
-    fn serve(self: Arc<Self>, lasting: bool) {
-        loop {
-            let request = if lasting {
-                self.server.recv().ok()
-            } else {
-                match self.server.recv_timeout(EXTRA_IDLE) {
-                    Ok(None) => break,
-                    result => result.ok().flatten(),
-                }
-            };
-            // `recv` fails only once the server is closed.
-            let Some(request) = request else {
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
-            };
-            let busy = self.busy.fetch_add(1, Ordering::AcqRel) + 1;
-            if busy >= self.threads.load(Ordering::Acquire) && busy < MAX_WORKERS {
-                // The next request would find no idle thread: start one now.
-                let n = self.threads.fetch_add(1, Ordering::AcqRel);
-                if let Err(e) = self.start(n, false) {
-                    self.threads.fetch_sub(1, Ordering::AcqRel);
-                    log::warn!("cannot start one more request thread ({busy} busy): {e}");
-                }
-            }
-            // A panic while answering (a bug) must not cost a request thread: it is contained
-            // here, and the request, dropped unanswered, gets a 500 from tiny_http.
-            let answered =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &self.state, &*self.reload)));
-            if answered.is_err() {
-                log::warn!("a request handler panicked; the request got a 500");
-            }
-            self.busy.fetch_sub(1, Ordering::AcqRel);
+/// What answers each request, on the thread of the connection it came on (tiny_http patch 7, see
+/// `vendor/tiny_http/PATCHES.md`): every connection has a thread of its own, so a client slow to
+/// take its answers holds up only itself, and a request crosses no thread.
+pub fn handler(state: Arc<State>, reload: Arc<Reload>) -> Arc<tiny_http::Handler> {
+    Arc::new(move |request| {
+        // A panic while answering (a bug) must not cost the connection's thread: it is contained
+        // here, and the request, dropped unanswered, gets a 500 from tiny_http.
+        let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &state, &*reload)));
+        if answered.is_err() {
+            log::warn!("a request handler panicked; the request got a 500");
         }
-        self.threads.fetch_sub(1, Ordering::AcqRel);
-    }
+    })
 }
 
 /// A response body: owned bytes, or a body of a snapshot, shared without copying.
