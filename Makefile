@@ -62,6 +62,7 @@ lint:
 # and the Kubernetes manifests.
 test:
 	$(CARGO) test --locked
+	$(CARGO) test --locked -p tiny_http --lib
 
 # The benchmarks: rendering (cargo bench) and serving against nginx (needs wrk and nginx).
 bench:

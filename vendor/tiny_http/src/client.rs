@@ -2,7 +2,7 @@ use ascii::AsciiString;
 
 use std::io::Error as IoError;
 use std::io::Result as IoResult;
-use std::io::{BufReader, BufWriter, ErrorKind, Read};
+use std::io::{BufRead, BufReader, BufWriter, ErrorKind};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -68,7 +68,7 @@ impl ClientConnection {
 
         ClientConnection {
             source,
-            sink: SequentialWriterBuilder::new(BufWriter::with_capacity(1024, write_socket)),
+            sink: SequentialWriterBuilder::new(BufWriter::with_capacity(16 * 1024, write_socket)),
             remote_addr,
             next_header_source: first_header,
             no_more_requests: false,
@@ -89,32 +89,38 @@ impl ClientConnection {
     /// metrics-generator patch 2: at most `*budget` bytes are read, and the budget is reduced by
     /// what the line took; `Ok(None)` when it runs out first.
     fn read_next_line(&mut self, budget: &mut usize) -> IoResult<Option<AsciiString>> {
-        let mut buf = Vec::new();
-        let mut prev_byte_was_cr = false;
+        // metrics-generator patch 8: the line is looked for a buffer at a time; it was read one
+        // byte at a time, each through the reader's `read`, a tenth of the work of a small request.
+        let mut buf = Vec::with_capacity(64);
 
         loop {
             if *budget == 0 {
                 return Ok(None);
             }
-            *budget -= 1;
-
-            let byte = self.next_header_source.by_ref().bytes().next();
-
-            let byte = match byte {
-                Some(b) => b?,
-                None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
+            let available = match self.next_header_source.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
             };
+            if available.is_empty() {
+                return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF"));
+            }
+            let limit = available.len().min(*budget);
+            let (taken, end) = match available[..limit].iter().position(|&b| b == b'\n') {
+                Some(at) => (at + 1, true),
+                None => (limit, false),
+            };
+            buf.extend_from_slice(&available[..taken]);
+            self.next_header_source.consume(taken);
+            *budget -= taken;
 
-            if byte == b'\n' && prev_byte_was_cr {
-                buf.pop(); // removing the '\r'
+            // Only CRLF ends a line; a lone LF is part of it.
+            if end && buf.ends_with(b"\r\n") {
+                buf.truncate(buf.len() - 2);
                 return AsciiString::from_ascii(buf)
                     .map(Some)
                     .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
             }
-
-            prev_byte_was_cr = byte == b'\r';
-
-            buf.push(byte);
         }
     }
 
