@@ -80,8 +80,8 @@ EOF
 
 stop_nginx() { kill "$(cat "$WORK/nginx.pid")"; sleep 0.5; rm -f "$WORK/nginx.pid"; }
 
-# A config of N series: one fanned-out gauge of FUNCTION (default uniform: seeded noise, a
-# sequence per series; square: one sequence shared by all series).
+# A config of N series: one fanned-out gauge of FUNCTION (default uniform: seeded noise, a value
+# of its own per series; square: one sequence shared by all series).
 big_config() {
     local function=${2:-uniform}
     printf '[{"name": "load", "metric_type": "gauge", "custom_function": "%s", "series": %s, "labels": {"job": "bench"}}]\n' "$function" "$1" >"$WORK/big-$1-$function.json"
@@ -118,14 +118,16 @@ curl -fsS -o /dev/null "http://127.0.0.1:$PORT/metrics"
 base=$(rss_kib "$PID")
 kill "$PID"
 echo "base (1 series): $base KiB"
-for function in square uniform; do
+# square: series that share one value; uniform, normal, random_walk: seeded series with a value of
+# their own each (computed by lanes from one lead sequence, see src/series.rs).
+for function in square uniform normal random_walk; do
     for series in 100000 1000000; do
         start_exporter --config "$(big_config "$series" "$function")"
         curl -fsS -o /dev/null "http://127.0.0.1:$PORT/metrics"
         curl -fsS -o /dev/null -H 'Accept: application/openmetrics-text' -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/metrics"
         rss=$(rss_kib "$PID")
         kill "$PID"
-        python3 -c "print(f'{\"$function\":>8} {$series:>8} series: {$rss} KiB, {($rss - $base) * 1024 / $series:.1f} bytes per series above the base')"
+        python3 -c "print(f'{\"$function\":>11} {$series:>8} series: {$rss} KiB, {($rss - $base) * 1024 / $series:.1f} bytes per series above the base')"
     done
 done
 

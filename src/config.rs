@@ -6,12 +6,13 @@
 
 use crate::error::Error;
 use crate::exposition::OWN_PREFIX;
-use crate::functions::{Factory, Registry, Step};
+use crate::functions::{Factory, Lanes, Registry, Step};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU64;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The built-in default config, served when no `--config` is given; `example_config.json` is the
 /// same file.
@@ -127,6 +128,10 @@ pub struct Entry {
     /// Whether its series have values of their own (seeded functions give each series its own
     /// seed, see `Generator::for_series`), rather than all sharing the entry's values.
     pub per_series: bool,
+    /// For series with values of their own, a way to compute them all from one sequence's
+    /// position instead of a sequence each ([`crate::functions::Generator::lanes`]); then they
+    /// all restart together and share one cycle.
+    pub lanes: Option<Arc<dyn Lanes>>,
     /// The HELP text as written, unescaped; see [`Entry::help`] for the one served.
     pub help: Option<String>,
     /// Makes the generators of this series.
@@ -170,6 +175,16 @@ impl Entry {
     /// How many sequences drive the entry's series: one per series when they differ, else one.
     pub fn units(&self) -> u64 {
         if self.per_series {
+            self.series
+        } else {
+            1
+        }
+    }
+
+    /// How many cycle positions the entry's series have: one per series when each sequence
+    /// restarts on its own, else one for all (shared values, or lanes).
+    pub fn cycles(&self) -> u64 {
+        if self.per_series && self.lanes.is_none() {
             self.series
         } else {
             1
@@ -641,13 +656,16 @@ fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Ent
         reset_interval.map_or(0, NonZeroU64::get)
     ])
     .to_string();
+    let per_series = series > 1 && factory().for_series(1).is_some();
+    let lanes = if per_series { factory().lanes() } else { None };
     Ok(Entry {
         definition,
         name: name.to_string(),
         full_name,
         kind,
         function: function.to_string(),
-        per_series: series > 1 && factory().for_series(1).is_some(),
+        per_series,
+        lanes,
         reset_interval,
         labels,
         series,

@@ -55,9 +55,10 @@ pub struct Own {
 
 /// One tick's values, as a render needs them.
 pub struct Sample<'a> {
-    /// One value per config entry.
+    /// One value per config entry, or per series where they differ (see `Entry::units`).
     pub values: &'a [f64],
-    /// The tick at which each series' current cycle began.
+    /// The tick at which each current cycle began: one per config entry, or per series where
+    /// each restarts on its own (see `Entry::cycles`).
     pub cycle_starts: &'a [u64],
     /// Maps tick numbers to Unix times, for OpenMetrics `_created` samples.
     pub clock: Grid,
@@ -86,6 +87,10 @@ struct EntryLines {
     index: usize,
     /// Whether each series has a value of its own (at `index + k`), or all share `index`'s.
     per_series: bool,
+    /// Index of the entry's (first) cycle start in a [`Sample`].
+    cycle_index: usize,
+    /// Whether each series has a cycle start of its own (at `cycle_index + k`).
+    own_cycles: bool,
     /// The sample name (`…_total` for counters).
     name: String,
     /// `…_created` for counters, served in OpenMetrics only.
@@ -106,7 +111,7 @@ enum Segment {
 }
 
 impl EntryLines {
-    fn new(index: usize, entry: &Entry) -> Self {
+    fn new(index: usize, cycle_index: usize, entry: &Entry) -> Self {
         let name = entry.sample_name();
         let created_name =
             (entry.kind == Kind::Counter).then(|| format!("{}_created", name.strip_suffix("_total").unwrap_or(&name)));
@@ -139,7 +144,16 @@ impl EntryLines {
         literal.push(' ');
         segments.push(Segment::Literal(literal));
         segments.retain(|s| !matches!(s, Segment::Literal(l) if l.is_empty()));
-        EntryLines { index, per_series: entry.per_series, name, created_name, count: entry.series, segments }
+        EntryLines {
+            index,
+            per_series: entry.per_series,
+            cycle_index,
+            own_cycles: entry.cycles() > 1,
+            name,
+            created_name,
+            count: entry.series,
+            segments,
+        }
     }
 
     /// Appends the label text of series `k`, with the space before the value.
@@ -174,12 +188,14 @@ impl Catalog {
         }
         let mut families: Vec<Family> = Vec::new();
         let mut family_of: HashMap<String, usize> = HashMap::new();
-        // Values are laid out entry after entry, one per sequence (see `Entry::units`).
-        let mut index = 0;
+        // Values are laid out entry after entry, one per unit (see `Entry::units`), and cycle
+        // starts one per cycle (see `Entry::cycles`).
+        let (mut index, mut cycle_index) = (0, 0);
         for entry in &config.entries {
             let sample = entry.sample_name();
-            let lines = EntryLines::new(index, entry);
+            let lines = EntryLines::new(index, cycle_index, entry);
             index += entry.units() as usize;
+            cycle_index += entry.cycles() as usize;
             match family_of.get(&sample) {
                 Some(&f) => families[f].entries.push(lines),
                 None => {
@@ -250,8 +266,11 @@ impl Catalog {
                     if k == 0 || lines.per_series {
                         let unit = lines.index + k as usize;
                         value_len = copy_into(&mut value, format_value(sample.values[unit], &mut floats, &mut ints));
-                        let time = sample.clock.seconds(sample.cycle_starts[unit]);
-                        created_len = copy_into(&mut created, format_value(time, &mut floats, &mut ints));
+                        if k == 0 || lines.own_cycles {
+                            let cycle = lines.cycle_index + if lines.own_cycles { k as usize } else { 0 };
+                            let time = sample.clock.seconds(sample.cycle_starts[cycle]);
+                            created_len = copy_into(&mut created, format_value(time, &mut floats, &mut ints));
+                        }
                     }
                     out.extend_from_slice(lines.name.as_bytes());
                     lines.write_labels(k, out, &mut ints);

@@ -61,6 +61,34 @@ pub trait Generator: Send {
     fn reads_n(&self) -> bool {
         true
     }
+
+    /// For an entry fanned out into many series whose values differ ([`Generator::for_series`]):
+    /// a way to compute every series' values without a generator per series (see [`Lanes`]),
+    /// called on a generator in its initial state. `None`, the default, gives each series a
+    /// sequence of its own.
+    fn lanes(&self) -> Option<Arc<dyn Lanes>> {
+        None
+    }
+}
+
+/// The values of every series of a fanned-out entry, computed from a series number, a position
+/// and the series' previous value, so that a million seeded series need one number each instead
+/// of a generator each.
+///
+/// A generator may offer lanes ([`Generator::lanes`]) only when, for every series `k` and
+/// position `i`, [`Lanes::value`] equals the value that series `k`'s own generator (the one
+/// [`Generator::for_series`] gives) yields at position `i`, and when that value is always finite,
+/// does not depend on the tick number (`reads_n` is false) and is computed without panicking. Then
+/// no series restarts on its own: every series of the entry restarts only at its
+/// `reset_interval`, together with the first one, and all stand at the same position.
+pub trait Lanes: Send + Sync {
+    /// The value of series `k` at position `i` (1 after every restart) of its cycle, where
+    /// `previous` is its value at position `i − 1` (at `i` = 1 there is none, and it is NaN).
+    fn value(&self, k: u64, i: u64, previous: f64) -> f64;
+
+    /// Whether [`Lanes::value`] reads `previous`. When it does not, the value at any position
+    /// is computed at once; when it does, reaching a position means computing each one before it.
+    fn reads_previous(&self) -> bool;
 }
 
 /// Makes a fresh generator in its initial state; shared by every series of one config entry.
@@ -703,7 +731,7 @@ impl SplitMix64 {
     }
 }
 
-/// Normal noise by the Box–Muller transform, one draw per value, clamped at 0.
+/// Normal noise by the Box–Muller transform, two draws per value, clamped at 0.
 #[derive(Clone)]
 struct Normal {
     rng: SplitMix64,
@@ -711,20 +739,49 @@ struct Normal {
     sd: f64,
 }
 
-impl Generator for Normal {
-    fn next(&mut self, _: Step) -> Option<f64> {
+impl Normal {
+    /// Whether every value is finite: when `|mean| + 9·sd` is, as |z| ≤ √(−2·ln 2⁻⁵³) < 8.6.
+    fn always_finite(&self) -> bool {
+        (self.mean.abs() + 9.0 * self.sd).is_finite()
+    }
+
+    /// The next value: the one [`Generator::next`] gives, and lanes compute.
+    fn draw(&mut self) -> f64 {
         let (u1, u2) = (self.rng.next_open01(), self.rng.next_open01());
         let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-        Some((self.mean + self.sd * z).max(0.0))
+        (self.mean + self.sd * z).max(0.0)
+    }
+}
+
+/// Series `k`'s value at position `i` takes draws 2(i − 1) and 2(i − 1) + 1 of its own seed.
+impl Lanes for Normal {
+    fn value(&self, k: u64, i: u64, _: f64) -> f64 {
+        let mut generator = Normal { rng: self.rng.for_series(k), ..*self };
+        generator.rng.jump(i.saturating_sub(1).wrapping_mul(2));
+        generator.draw()
+    }
+
+    fn reads_previous(&self) -> bool {
+        false
+    }
+}
+
+impl Generator for Normal {
+    fn next(&mut self, _: Step) -> Option<f64> {
+        Some(self.draw())
     }
 
     fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
         Some(Box::new(Normal { rng: self.rng.for_series(k), ..self.clone() }))
     }
 
-    /// Every value is finite when `|mean| + 9·sd` is: |z| ≤ √(−2·ln 2⁻⁵³) < 8.6.
     fn finite_over(&self, _: RangeInclusive<u64>, _: RangeInclusive<u64>) -> bool {
-        (self.mean.abs() + 9.0 * self.sd).is_finite()
+        self.always_finite()
+    }
+
+    /// Lanes only where every value is proven finite: elsewhere a series may restart on its own.
+    fn lanes(&self) -> Option<Arc<dyn Lanes>> {
+        self.always_finite().then(|| Arc::new(self.clone()) as Arc<dyn Lanes>)
     }
 
     /// Each value takes two draws.
@@ -790,14 +847,39 @@ struct Uniform {
     max: f64,
 }
 
+impl Uniform {
+    /// The next value: the one [`Generator::next`] gives, and lanes compute.
+    fn draw(&mut self) -> f64 {
+        let u = self.rng.next_01();
+        (self.min + (self.max - self.min) * u).clamp(self.min, self.max)
+    }
+}
+
+/// Series `k`'s value at position `i` is draw i − 1 of its own seed; always finite.
+impl Lanes for Uniform {
+    fn value(&self, k: u64, i: u64, _: f64) -> f64 {
+        let mut generator = Uniform { rng: self.rng.for_series(k), ..*self };
+        generator.rng.jump(i.saturating_sub(1));
+        generator.draw()
+    }
+
+    fn reads_previous(&self) -> bool {
+        false
+    }
+}
+
 impl Generator for Uniform {
     fn next(&mut self, _: Step) -> Option<f64> {
-        let u = self.rng.next_01();
-        Some((self.min + (self.max - self.min) * u).clamp(self.min, self.max))
+        Some(self.draw())
     }
 
     fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
         Some(Box::new(Uniform { rng: self.rng.for_series(k), ..self.clone() }))
+    }
+
+    /// The values are clamped into [min, max], whose bounds are finite.
+    fn lanes(&self) -> Option<Arc<dyn Lanes>> {
+        Some(Arc::new(self.clone()))
     }
 
     /// Clamped into [min, max], finite bounds checked at load.
@@ -830,21 +912,51 @@ struct RandomWalk {
     max: f64,
 }
 
+impl RandomWalk {
+    /// Whether every value is finite. Each lies in [min, max]; a move reaches at most
+    /// `bound + step` (bound: the larger of |min| and |max|), and its reflection `3·bound + step`,
+    /// so nothing overflows when that does not. Past it, a reflection of an overflowed move would
+    /// be ∞ − ∞, not a number, and the series would restart.
+    fn always_finite(&self) -> bool {
+        (3.0 * self.min.abs().max(self.max.abs()) + self.step).is_finite()
+    }
+
+    /// The value after `last`: the one [`Generator::next`] gives, and lanes compute.
+    fn walk(&mut self, last: f64) -> f64 {
+        let moved = last + self.step * (2.0 * self.rng.next_01() - 1.0);
+        let reflected = if moved > self.max {
+            2.0 * self.max - moved
+        } else if moved < self.min {
+            2.0 * self.min - moved
+        } else {
+            moved
+        };
+        reflected.clamp(self.min, self.max)
+    }
+}
+
+/// Series `k`'s value at position `i` > 1 moves its value at `i − 1` by draw i − 2 of its own
+/// seed; the first value takes no draw.
+impl Lanes for RandomWalk {
+    fn value(&self, k: u64, i: u64, previous: f64) -> f64 {
+        if i <= 1 {
+            return self.start;
+        }
+        let mut generator = RandomWalk { rng: self.rng.for_series(k), ..*self };
+        generator.rng.jump(i - 2);
+        generator.walk(previous)
+    }
+
+    fn reads_previous(&self) -> bool {
+        true
+    }
+}
+
 impl Generator for RandomWalk {
     fn next(&mut self, _: Step) -> Option<f64> {
         let next = match self.value {
             None => self.start,
-            Some(last) => {
-                let moved = last + self.step * (2.0 * self.rng.next_01() - 1.0);
-                let reflected = if moved > self.max {
-                    2.0 * self.max - moved
-                } else if moved < self.min {
-                    2.0 * self.min - moved
-                } else {
-                    moved
-                };
-                reflected.clamp(self.min, self.max)
-            }
+            Some(last) => self.walk(last),
         };
         self.value = Some(next);
         Some(next)
@@ -852,6 +964,11 @@ impl Generator for RandomWalk {
 
     fn for_series(&self, k: u64) -> Option<Box<dyn Generator>> {
         Some(Box::new(RandomWalk { rng: self.rng.for_series(k), ..self.clone() }))
+    }
+
+    /// Lanes only where every value is proven finite: elsewhere a series may restart on its own.
+    fn lanes(&self) -> Option<Arc<dyn Lanes>> {
+        self.always_finite().then(|| Arc::new(self.clone()) as Arc<dyn Lanes>)
     }
 
     // No jump: each value depends on the whole path before it. A fast-forward computes every

@@ -18,6 +18,7 @@ pub mod grid;
 pub mod negotiate;
 pub mod preview;
 pub mod sequence;
+pub mod series;
 pub mod server;
 pub mod state;
 

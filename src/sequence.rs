@@ -162,6 +162,12 @@ impl Sequence {
         self.value
     }
 
+    /// The position of the current value in its cycle: 1 at the first tick and after every
+    /// restart, 0 before the first tick.
+    pub fn position(&self) -> u64 {
+        self.i
+    }
+
     /// The tick at which the current cycle began.
     pub fn cycle_start(&self) -> u64 {
         self.cycle_start

@@ -10,21 +10,25 @@
 //!
 //! Ticks fall on a [`Grid`]: from start-up, or (`--align wall-clock`) from the Unix epoch, in
 //! which case the first tick served is the one the clock says, reached by fast-forwarding every
-//! sequence from tick 1 ([`Sequence::skip_to`]).
+//! sequence from tick 1 ([`crate::sequence::Sequence::skip_to`]).
+//!
+//! Each entry's series are driven by a [`Series`] (sequences, or one lead sequence and lanes);
+//! their values live in one flat vector per tick, shared by the engine and the snapshot it
+//! publishes, so a value is held once however many series there are.
 
 use crate::config::{Config, Entry};
 use crate::error::Error;
 use crate::exposition::{Catalog, Format, Own, Sample};
 use crate::grid::{now_ms, Align, Grid};
-use crate::sequence::{Budget, Restart, Sequence};
+use crate::series::{Restarted, Series};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The work one series may take to fast-forward, in [`Budget`] units (about one value computed
-/// each): a quarter of a second or so at most. It bounds start-up and reloads with
-/// `--align wall-clock`; a series that needs more is refused with a message saying why.
+/// The work one series may take to fast-forward, in [`crate::sequence::Budget`] units (about
+/// one value computed each): a quarter of a second or so at most. It bounds start-up and reloads
+/// with `--align wall-clock`; a series that needs more is refused with a message saying why.
 pub const FAST_FORWARD_BUDGET: u64 = 10_000_000;
 
 /// What one tick produced: the values of every series, with what is needed to render them.
@@ -32,10 +36,11 @@ pub struct Snapshot {
     /// The tick these values belong to: 1 is the first at start-up, or, with
     /// `--align wall-clock`, the one at the Unix epoch.
     pub ticks: u64,
-    /// One value per sequence: per config entry in config order, and within an entry one per
-    /// series when they differ (see `Entry::units`).
-    pub values: Vec<f64>,
-    /// The tick at which each series' current cycle began.
+    /// One value per config entry in config order, and within an entry one per series when they
+    /// differ (see `Entry::units`). The engine keeps the same vector for the next tick.
+    pub values: Arc<Vec<f64>>,
+    /// The tick at which the current cycle began: one per config entry in config order, and
+    /// within an entry one per series when each restarts on its own (see `Entry::cycles`).
     pub cycle_starts: Vec<u64>,
     /// The config these values come from.
     pub config: Arc<Config>,
@@ -62,8 +67,13 @@ impl Snapshot {
                 Sample { values: &self.values, cycle_starts: &self.cycle_starts, clock: self.grid, own: &self.own };
             if gzip {
                 // The plain text goes to the compressor in 64 KiB pieces: a gzip-only scraper
-                // (Prometheus) never makes the process hold the whole uncompressed body.
-                let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                // (Prometheus) never makes the process hold the whole uncompressed body. The
+                // output is given room for a quarter of the plain text at once (noisy values
+                // compress to about a fifth): pages it never writes are never resident, whereas
+                // a buffer grown by doubling leaves its smaller copies behind in the heap, a
+                // few bytes per series.
+                let room = self.catalog.size_hint() / 4;
+                let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(room), flate2::Compression::fast());
                 let mut buffer = Vec::with_capacity(80 * 1024);
                 self.catalog.render_with(format, &sample, &mut buffer, &mut |piece| {
                     // Writing into a Vec cannot fail.
@@ -97,8 +107,10 @@ pub struct State {
 
 /// What only the ticker and reloads touch.
 struct Engine {
-    /// Per config entry, its sequences: one per series when they differ, else one for all.
-    sequences: Vec<Vec<Sequence>>,
+    /// Per config entry, its running series.
+    series: Vec<Series>,
+    /// Their values at the current tick, laid out as [`Snapshot::values`], which shares them.
+    values: Arc<Vec<f64>>,
     config: Arc<Config>,
     catalog: Arc<Catalog>,
     /// See [`Snapshot::starts`].
@@ -171,10 +183,12 @@ impl State {
         let grid = Grid::new(align, interval, (now * 1000.0).round() as i64);
         let config = Arc::new(config);
         let catalog = Arc::new(Catalog::new(&config));
-        let sequences = config.entries.iter().map(sequences_of).collect();
+        let series: Vec<Series> = config.entries.iter().map(Series::new).collect();
+        let values = Arc::new(vec![f64::NAN; series.iter().map(Series::units).sum()]);
         let starts = vec![1; config.entries.len()].into();
         let engine = Engine {
-            sequences,
+            series,
+            values,
             config,
             catalog,
             starts,
@@ -209,14 +223,15 @@ impl State {
                 let mut engine = lock(&state.engine);
                 let n = state.grid.tick_at(now_ms()).unwrap_or(1);
                 let config = engine.config.clone();
-                for (index, (entry, sequences)) in config.entries.iter().zip(engine.sequences.iter_mut()).enumerate() {
-                    for sequence in sequences {
-                        fast_forward(sequence, n, index, entry, &config.source)?;
-                    }
+                let engine = &mut *engine;
+                let mut values = Vec::clone(&engine.values);
+                for (index, (series, values)) in parts(&mut engine.series, &mut values).enumerate() {
+                    fast_forward(series, values, n, index, &config.entries[index], &config.source)?;
                 }
+                engine.values = Arc::new(values);
                 engine.ticks = n;
                 engine.first = n;
-                state.publish(&engine, true);
+                state.publish(engine, true);
                 log::info!(
                     "every series fast-forwarded to tick {n} (wall-clock) in {:.3} s",
                     clock.elapsed().as_secs_f64()
@@ -259,21 +274,21 @@ impl State {
     /// Advances every series by one value and publishes the new snapshot. Restarts are logged at
     /// warn, in one line per tick so that many series restarting together do not flood the log.
     pub fn tick(&self) -> u64 {
-        let mut restarts: Vec<(usize, usize, Restart)> = Vec::new();
+        let mut restarts: Vec<(usize, Restarted)> = Vec::new();
         let mut engine = lock(&self.engine);
+        let engine = &mut *engine;
         let n = engine.ticks + 1;
-        for (index, sequences) in engine.sequences.iter_mut().enumerate() {
-            for (k, seq) in sequences.iter_mut().enumerate() {
-                if let Some(why) = seq.advance(n) {
-                    restarts.push((index, k, why));
-                }
-            }
+        // A new vector: the published snapshot keeps the old one for as long as scrapes use it.
+        let mut values = Vec::clone(&engine.values);
+        for (index, (series, values)) in parts(&mut engine.series, &mut values).enumerate() {
+            series.advance(n, values, &mut |r| restarts.push((index, r)));
         }
+        engine.values = Arc::new(values);
         engine.ticks = n;
         if engine.first == 0 {
             engine.first = n;
         }
-        self.publish(&engine, true);
+        self.publish(engine, true);
         log::debug!("tick {n}");
         if !restarts.is_empty() {
             log::warn!("tick {n}: {}", describe_restarts(&engine.config, &restarts));
@@ -291,16 +306,14 @@ impl State {
             return self.tick();
         }
         let from = engine.ticks;
-        for seq in engine.sequences.iter_mut().flatten() {
-            if seq.skip_to(target, &mut Budget::new(FAST_FORWARD_BUDGET)).is_err() {
-                // Too slow to jump: the rest, one tick at a time, as the ticker would have.
-                while seq.tick() < target {
-                    seq.advance(seq.tick() + 1);
-                }
-            }
+        let engine = &mut *engine;
+        let mut values = Vec::clone(&engine.values);
+        for (series, values) in parts(&mut engine.series, &mut values) {
+            series.catch_up(target, FAST_FORWARD_BUDGET, values);
         }
+        engine.values = Arc::new(values);
         engine.ticks = target;
-        self.publish(&engine, true);
+        self.publish(engine, true);
         log::warn!("the ticker was late: caught up from tick {from} to tick {target} at once");
         target
     }
@@ -349,25 +362,24 @@ impl State {
         // With wall-clock alignment, the fast-forward of new series (up to a few tenths of a
         // second each) happens before the engine lock is taken, so the ticker is not held up;
         // under the lock they only catch up with the ticks that passed meanwhile.
-        let mut prepared: Vec<Option<Vec<Sequence>>> = config.entries.iter().map(|_| None).collect();
+        let mut prepared: Vec<Option<(Series, Vec<f64>)>> = config.entries.iter().map(|_| None).collect();
         if self.align == Align::WallClock {
             let current = self.snapshot();
             let known: std::collections::HashSet<&str> =
                 current.config.entries.iter().map(|e| e.definition.as_str()).collect();
             for (index, entry) in config.entries.iter().enumerate() {
                 if !known.contains(entry.definition.as_str()) {
-                    let mut sequences = sequences_of(entry);
-                    for seq in &mut sequences {
-                        fast_forward(seq, current.ticks, index, entry, &config.source)?;
-                    }
-                    prepared[index] = Some(sequences);
+                    let (mut series, mut values) = fresh(entry);
+                    fast_forward(&mut series, &mut values, current.ticks, index, entry, &config.source)?;
+                    prepared[index] = Some((series, values));
                 }
             }
         }
         let mut engine = lock(&self.engine);
+        let engine = &mut *engine;
         let n = engine.ticks;
-        // First every new sequence, which may fail; only then is the engine changed.
-        let mut plan: Vec<Result<usize, (Vec<Sequence>, u64)>> = Vec::with_capacity(config.entries.len());
+        // First every new entry's series, which may fail; only then is the engine changed.
+        let mut plan: Vec<Result<usize, New>> = Vec::with_capacity(config.entries.len());
         // Old entries by definition (unique within a config): a lookup each, so that reloading
         // 100,000 entries is not 100,000² comparisons.
         let mut by_definition: HashMap<&str, usize> = HashMap::with_capacity(engine.config.entries.len());
@@ -381,59 +393,67 @@ impl State {
             }
             plan.push(Err(match self.align {
                 Align::Start => {
-                    let sequences = sequences_of(entry)
-                        .into_iter()
-                        .map(|seq| {
-                            let mut seq = seq.starting_at(n.max(1));
-                            if n > 0 {
-                                seq.advance(n);
-                            }
-                            seq
-                        })
-                        .collect();
-                    (sequences, n.max(1))
+                    let (series, mut values) = fresh(entry);
+                    let mut series = series.starting_at(n.max(1));
+                    if n > 0 {
+                        series.advance(n, &mut values, &mut |_| {});
+                    }
+                    New { series, values, start: n.max(1) }
                 }
                 Align::WallClock => {
-                    let mut sequences = prepared[index].take().unwrap_or_else(|| sequences_of(entry));
-                    for seq in &mut sequences {
-                        fast_forward(seq, n, index, entry, &config.source)?;
-                    }
-                    (sequences, 1)
+                    let (mut series, mut values) = prepared[index].take().unwrap_or_else(|| fresh(entry));
+                    fast_forward(&mut series, &mut values, n, index, entry, &config.source)?;
+                    New { series, values, start: 1 }
                 }
             }));
         }
-        let mut old: Vec<Option<Vec<Sequence>>> = engine.sequences.drain(..).map(Some).collect();
+        // Where each old entry's values begin.
+        let offsets: Vec<usize> = engine
+            .series
+            .iter()
+            .scan(0, |offset, series| {
+                let start = *offset;
+                *offset += series.units();
+                Some(start)
+            })
+            .collect();
+        let mut old: Vec<Option<Series>> = engine.series.drain(..).map(Some).collect();
         let mut stats = ReloadStats { kept: 0, started: 0, removed: 0 };
         let mut starts = Vec::with_capacity(plan.len());
-        let mut sequences = Vec::with_capacity(plan.len());
+        let mut series = Vec::with_capacity(plan.len());
+        let mut values = Vec::with_capacity(config.entries.iter().map(|e| e.units() as usize).sum());
         for (step, entry) in plan.into_iter().zip(&config.entries) {
-            let (seq, start) = match step {
+            match step {
                 Ok(index) => {
                     stats.kept += entry.series;
-                    (old[index].take().expect("each old entry is kept at most once"), engine.starts[index])
+                    let kept = old[index].take().expect("each old entry is kept at most once");
+                    values.extend_from_slice(&engine.values[offsets[index]..offsets[index] + kept.units()]);
+                    series.push(kept);
+                    starts.push(engine.starts[index]);
                 }
                 Err(new) => {
                     stats.started += entry.series;
-                    new
+                    values.extend_from_slice(&new.values);
+                    series.push(new.series);
+                    starts.push(new.start);
                 }
-            };
-            sequences.push(seq);
-            starts.push(start);
+            }
         }
         stats.removed = old
             .iter()
             .zip(&engine.config.entries)
-            .filter(|(sequences, _)| sequences.is_some())
+            .filter(|(series, _)| series.is_some())
             .map(|(_, entry)| entry.series)
             .sum();
         let config = Arc::new(config);
         engine.catalog = Arc::new(Catalog::new(&config));
         engine.config = config;
-        engine.sequences = sequences;
+        engine.series = series;
+        engine.values = Arc::new(values);
         engine.starts = starts.into();
         engine.reload_ok = true;
         engine.reload_success_time = unix_seconds();
-        self.publish(&engine, false);
+        self.publish(engine, false);
         Ok(stats)
     }
 
@@ -485,8 +505,14 @@ fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot {
     };
     Snapshot {
         ticks: engine.ticks,
-        values: engine.sequences.iter().flatten().map(Sequence::value).collect(),
-        cycle_starts: engine.sequences.iter().flatten().map(Sequence::cycle_start).collect(),
+        values: engine.values.clone(),
+        cycle_starts: {
+            let mut starts = Vec::with_capacity(engine.config.entries.iter().map(|e| e.cycles() as usize).sum());
+            for series in &engine.series {
+                series.cycle_starts(&mut starts);
+            }
+            starts
+        },
         config: engine.config.clone(),
         starts: engine.starts.clone(),
         grid,
@@ -496,10 +522,17 @@ fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot {
     }
 }
 
-/// Fast-forwards `sequence`, of entry number `index`, to tick `n` within [`FAST_FORWARD_BUDGET`];
-/// the error names the entry and says what to do.
-fn fast_forward(sequence: &mut Sequence, n: u64, index: usize, entry: &Entry, source: &str) -> Result<(), Error> {
-    sequence.skip_to(n, &mut Budget::new(FAST_FORWARD_BUDGET)).map_err(|_| Error::Config {
+/// Fast-forwards the series of entry number `index` to tick `n`, each within
+/// [`FAST_FORWARD_BUDGET`]; the error names the entry and says what to do.
+fn fast_forward(
+    series: &mut Series,
+    values: &mut [f64],
+    n: u64,
+    index: usize,
+    entry: &Entry,
+    source: &str,
+) -> Result<(), Error> {
+    series.fast_forward(n, FAST_FORWARD_BUDGET, values).map_err(|_| Error::Config {
         source: source.to_string(),
         message: format!(
             "entry {index} ({:?}): --align wall-clock: {} cannot be fast-forwarded to tick {n} within \
@@ -510,22 +543,47 @@ fn fast_forward(sequence: &mut Sequence, n: u64, index: usize, entry: &Entry, so
     })
 }
 
-/// The sequences of an entry's series, before their first tick.
-fn sequences_of(entry: &Entry) -> Vec<Sequence> {
-    (0..entry.units()).map(|k| entry.sequence(k)).collect()
+/// An entry's series before their first tick, with their values (NaN).
+fn fresh(entry: &Entry) -> (Series, Vec<f64>) {
+    let series = Series::new(entry);
+    let values = vec![f64::NAN; series.units()];
+    (series, values)
+}
+
+/// A new entry's series, prepared by a reload.
+struct New {
+    series: Series,
+    values: Vec<f64>,
+    /// See [`Snapshot::starts`].
+    start: u64,
+}
+
+/// Each entry's series with its part of `values` (laid out as [`Snapshot::values`]).
+fn parts<'a>(
+    series: &'a mut [Series],
+    mut values: &'a mut [f64],
+) -> impl Iterator<Item = (&'a mut Series, &'a mut [f64])> {
+    series.iter_mut().map(move |series| {
+        let (mine, rest) = std::mem::take(&mut values).split_at_mut(series.units());
+        values = rest;
+        (series, mine)
+    })
 }
 
 /// `2 series restarted: ns_a (value not finite), ns_b_total{k="v"} (reset_interval reached)`,
 /// naming at most five entries or series.
-fn describe_restarts(config: &Config, restarts: &[(usize, usize, Restart)]) -> String {
+fn describe_restarts(config: &Config, restarts: &[(usize, Restarted)]) -> String {
     const SHOWN: usize = 5;
     let mut names: Vec<String> = restarts
         .iter()
         .take(SHOWN)
-        .map(|&(index, k, why)| {
-            let entry = &config.entries[index];
-            let name = if entry.per_series { entry.series_name(k as u64) } else { entry.describe_series() };
-            format!("{name} ({})", why.describe())
+        .map(|(index, restarted)| {
+            let entry = &config.entries[*index];
+            let name = match restarted.series {
+                Some(k) => entry.series_name(k),
+                None => entry.describe_series(),
+            };
+            format!("{name} ({})", restarted.why.describe())
         })
         .collect();
     if restarts.len() > SHOWN {
@@ -533,14 +591,7 @@ fn describe_restarts(config: &Config, restarts: &[(usize, usize, Restart)]) -> S
     }
     let count: u64 = restarts
         .iter()
-        .map(|&(index, _, _)| {
-            let entry = &config.entries[index];
-            if entry.per_series {
-                1
-            } else {
-                entry.series
-            }
-        })
+        .map(|(index, restarted)| if restarted.series.is_some() { 1 } else { config.entries[*index].series })
         .sum();
     format!("{count} series restarted: {}", names.join(", "))
 }
@@ -567,7 +618,9 @@ fn grid_offset(interval: Duration, k: u64) -> Duration {
 mod tests {
     use super::*;
     use crate::config::{parse, Options};
+    use crate::exposition::format_value;
     use crate::functions::Registry;
+    use crate::sequence::{Budget, Sequence};
 
     fn config(text: &str) -> Config {
         parse(text, "t", &Options { namespace: String::new(), ..Options::default() }, &Registry::builtin()).unwrap()
@@ -585,7 +638,7 @@ mod tests {
         let seen: Vec<Vec<f64>> = (0..4)
             .map(|_| {
                 state.tick();
-                state.snapshot().values.clone()
+                state.snapshot().values.to_vec()
             })
             .collect();
         assert_eq!(seen, [vec![1.0, 1.0], vec![4.0, 1.0], vec![9.0, 1.0], vec![16.0, 1.0]]);
@@ -631,9 +684,9 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(stats, ReloadStats { kept: 1, started: 2, removed: 1 });
-        assert_eq!(state.snapshot().values, [1.0, 9.0, 1.0]);
+        assert_eq!(state.snapshot().values[..], [1.0, 9.0, 1.0]);
         state.tick();
-        assert_eq!(state.snapshot().values, [4.0, 16.0, 4.0]);
+        assert_eq!(state.snapshot().values[..], [4.0, 16.0, 4.0]);
         assert_eq!(state.snapshot().ticks, 4);
     }
 
@@ -720,7 +773,7 @@ mod tests {
         );
         state.tick();
         let values = state.snapshot().values.clone();
-        // Three sequences for the seeded entry, one shared by the square's two series.
+        // Three values for the seeded entry, one shared by the square's two series.
         assert_eq!(values.len(), 4);
         assert!(values[0] != values[1] && values[1] != values[2], "{values:?}");
         assert_eq!(values[3], 1.0);
@@ -732,6 +785,186 @@ mod tests {
         assert_eq!(alone.snapshot().values[0], values[0]);
         assert!(text.contains(&format!("u{{series=\"2\"}} {}\n", values[2])), "{text}");
         assert!(text.contains("s{series=\"1\"} 1\n"), "{text}");
+    }
+
+    /// Seeded entries of every built-in, with and without lanes, between entries whose series
+    /// share values: what the state serves for each series must be what its own sequence gives.
+    const SEEDED: &str = r#"[
+        {"name":"u","metric_type":"gauge","custom_function":"uniform","series":1001},
+        {"name":"s","metric_type":"gauge","custom_function":"square","series":3,"reset_interval":5},
+        {"name":"n","metric_type":"counter","custom_function":"normal","series":1001,"reset_interval":7,
+         "params":{"seed":3}},
+        {"name":"w","metric_type":"gauge","custom_function":"random_walk","series":1001,"reset_interval":120},
+        {"name":"u1","metric_type":"counter","custom_function":"uniform","series":1001,"reset_interval":1,
+         "params":{"min":5,"max":6}},
+        {"name":"big","metric_type":"counter","custom_function":"normal","series":3,
+         "params":{"mean":1.7e308,"sd":1e307}},
+        {"name":"w0","metric_type":"gauge","custom_function":"random_walk","series":1001,"params":{"step":4}}
+    ]"#;
+
+    /// The series checked in each entry.
+    const CHECKED: [u64; 5] = [0, 1, 2, 7, 1000];
+
+    /// Each checked series' own sequence (entry index, series, sequence), the reference.
+    fn references(config: &Config) -> Vec<(usize, u64, Sequence)> {
+        let mut refs = Vec::new();
+        for (index, entry) in config.entries.iter().enumerate() {
+            for k in CHECKED.into_iter().filter(|&k| k < entry.series) {
+                refs.push((index, k, entry.sequence(k)));
+            }
+        }
+        refs
+    }
+
+    /// Asserts that the snapshot serves each reference's value and cycle start, in its values,
+    /// its cycle starts, and the text and OpenMetrics bodies (`_created` for counters).
+    #[track_caller]
+    fn assert_serves(what: &str, snapshot: &Snapshot, refs: &[(usize, u64, Sequence)], bodies: bool) {
+        let entries = &snapshot.config.entries;
+        let text = bodies.then(|| String::from_utf8(snapshot.body(Format::Text, false).to_vec()).unwrap());
+        let om = bodies.then(|| String::from_utf8(snapshot.body(Format::OpenMetrics, false).to_vec()).unwrap());
+        let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
+        for (index, k, reference) in refs {
+            let entry = &entries[*index];
+            let unit: u64 =
+                entries[..*index].iter().map(Entry::units).sum::<u64>() + if entry.per_series { *k } else { 0 };
+            let cycle: u64 =
+                entries[..*index].iter().map(Entry::cycles).sum::<u64>() + if entry.cycles() > 1 { *k } else { 0 };
+            let served = (snapshot.values[unit as usize].to_bits(), snapshot.cycle_starts[cycle as usize]);
+            assert_eq!(
+                served,
+                (reference.value().to_bits(), reference.cycle_start()),
+                "{what}: {} series {k} at tick {}: {} served, {} replayed",
+                entry.name,
+                snapshot.ticks,
+                snapshot.values[unit as usize],
+                reference.value()
+            );
+            let (Some(text), Some(om)) = (&text, &om) else { continue };
+            let series = entry.series_name(*k);
+            let line = format!("{} {}\n", series, format_value(reference.value(), &mut floats, &mut ints));
+            assert!(text.contains(&format!("\n{line}")), "{what}: no {line:?} in the text");
+            if entry.kind == crate::config::Kind::Counter {
+                let created = series.replacen("_total", "_created", 1);
+                let time = format_value(snapshot.grid.seconds(reference.cycle_start()), &mut floats, &mut ints);
+                let line = format!("\n{created} {time}\n");
+                assert!(om.contains(&line), "{what}: no {line:?} in OpenMetrics");
+            }
+        }
+    }
+
+    /// Advances every reference to tick `n`.
+    fn advance(refs: &mut [(usize, u64, Sequence)], n: u64) {
+        for (_, _, reference) in refs {
+            reference.advance(n);
+        }
+    }
+
+    #[test]
+    fn seeded_series_serve_their_own_sequence_s_values_tick_by_tick() {
+        let state = State::new(config(SEEDED), Duration::from_secs(1));
+        let mut refs = references(&state.snapshot().config);
+        for n in 1..=300 {
+            state.tick();
+            advance(&mut refs, n);
+            assert_serves("tick by tick", &state.snapshot(), &refs, n % 100 == 1);
+        }
+    }
+
+    #[test]
+    fn seeded_series_caught_up_at_once_serve_their_own_sequence_s_values() {
+        let state = State::new(config(SEEDED), Duration::from_secs(1));
+        let mut refs = references(&state.snapshot().config);
+        state.tick();
+        advance(&mut refs, 1);
+        for (from, to) in [(1, 2), (2, 130), (130, 131), (131, 377)] {
+            assert_eq!(state.tick_to(to), to);
+            for n in from + 1..=to {
+                advance(&mut refs, n);
+            }
+            assert_serves(&format!("caught up to {to}"), &state.snapshot(), &refs, true);
+        }
+    }
+
+    #[test]
+    fn seeded_series_kept_by_a_reload_serve_their_own_sequence_s_values() {
+        let state = State::new(config(SEEDED), Duration::from_secs(1));
+        let mut refs = references(&state.snapshot().config);
+        for n in 1..=40 {
+            state.tick();
+            advance(&mut refs, n);
+        }
+        // The same entries in reverse order, after a new one; "s" changes, so it starts again.
+        let mut entries: Vec<serde_json::Value> = serde_json::from_str(SEEDED).unwrap();
+        entries.reverse();
+        entries
+            .insert(0, serde_json::json!({"name":"x","metric_type":"gauge","custom_function":"uniform","series":1001}));
+        entries.iter_mut().find(|e| e["name"] == "s").unwrap()["reset_interval"] = 6.into();
+        let stats = state.reload(config(&serde_json::Value::from(entries).to_string())).unwrap();
+        assert_eq!(stats, ReloadStats { kept: 5 * 1001 + 3, started: 1001 + 3, removed: 3 });
+        let snapshot = state.snapshot();
+        // Kept entries carry on; the new and the changed one start at tick 40, at once.
+        let names: Vec<String> = config(SEEDED).entries.into_iter().map(|e| e.name).collect();
+        let mut refs: Vec<(usize, u64, Sequence)> = refs
+            .into_iter()
+            .filter_map(|(old, k, reference)| {
+                let name = &names[old];
+                let index = snapshot.config.entries.iter().position(|e| &e.name == name)?;
+                (name != "s").then_some((index, k, reference))
+            })
+            .collect();
+        for (index, k, mut reference) in references(&snapshot.config) {
+            if ["x", "s"].contains(&snapshot.config.entries[index].name.as_str()) {
+                reference = reference.starting_at(40);
+                reference.advance(40);
+                refs.push((index, k, reference));
+            }
+        }
+        assert_serves("reloaded", &snapshot, &refs, true);
+        for n in 41..=300 {
+            state.tick();
+            advance(&mut refs, n);
+            assert_serves("after a reload", &state.snapshot(), &refs, n % 100 == 0);
+        }
+    }
+
+    #[test]
+    fn seeded_series_fast_forwarded_to_the_wall_clock_serve_their_own_sequence_s_values() {
+        // A walk with no reset_interval cannot be fast-forwarded to the epoch's tick: refused, as
+        // a sequence of its own would be.
+        let refused = State::start(config(SEEDED), Duration::from_millis(250), Align::WallClock);
+        let message = refused.err().expect("the walk is refused").to_string();
+        assert!(message.contains("entry 6 (\"w0\")"), "{message}");
+        let mut entries: Vec<serde_json::Value> = serde_json::from_str(SEEDED).unwrap();
+        entries.pop();
+        let text = serde_json::Value::from(entries).to_string();
+        let state = State::start(config(&text), Duration::from_millis(250), Align::WallClock).unwrap();
+        let fast_forwarded = |snapshot: &Snapshot, tick: u64| {
+            let mut refs = references(&snapshot.config);
+            for (_, _, reference) in &mut refs {
+                reference.skip_to(tick, &mut Budget::new(FAST_FORWARD_BUDGET)).unwrap();
+            }
+            refs
+        };
+        let snapshot = state.snapshot();
+        let mut refs = fast_forwarded(&snapshot, snapshot.ticks);
+        assert_serves("fast-forwarded", &snapshot, &refs, true);
+        for _ in 0..130 {
+            let n = state.tick();
+            advance(&mut refs, n);
+            assert_serves("after a fast-forward", &state.snapshot(), &refs, false);
+        }
+        // A reload fast-forwards a new entry to the current tick, as if it had always been there.
+        let mut entries: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        entries.push(serde_json::json!({"name":"x","metric_type":"gauge","custom_function":"random_walk",
+                                        "series":1001,"reset_interval":50,"params":{"seed":5}}));
+        state.reload(config(&serde_json::Value::from(entries).to_string())).unwrap();
+        let snapshot = state.snapshot();
+        let mut refs = fast_forwarded(&snapshot, snapshot.ticks);
+        assert_serves("after a wall-clock reload", &snapshot, &refs, true);
+        let n = state.tick();
+        advance(&mut refs, n);
+        assert_serves("a tick after a wall-clock reload", &state.snapshot(), &refs, true);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod http;
 mod image;
 mod k8s;
 mod load;
+mod memory;
 mod panics;
 mod prometheus;
 mod prometheus_client_parser;
