@@ -47,6 +47,9 @@ start_exporter() {
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
+# User and system CPU time of process $1 so far, in clock ticks.
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+
 # Requests/s that wrk reports for a URL.
 wrk_rps() {
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" >"$WORK/wrk.txt"
@@ -89,7 +92,7 @@ big_config() {
 }
 
 echo "== /metrics requests/s: exporter vs nginx serving the same bytes (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s)"
-printf '%-22s %10s %12s %12s %7s %10s\n' config bytes exporter nginx ratio "p99 ours"
+printf '%-22s %10s %12s %12s %7s %10s %18s\n' config bytes exporter nginx ratio "p99 ours" "CPU/request ours"
 ROUNDS=${ROUNDS:-2}
 for series in example 100000; do
     # A tick an hour: every request of the run gets the same bytes as nginx serves.
@@ -98,17 +101,25 @@ for series in example 100000; do
     chmod 644 "$WORK/body.txt"
     start_nginx "$WORK/body.txt"
     # Alternating rounds, best of each: the other core's load varies, and this keeps it fair.
-    ours=0; theirs=0; p99=
+    ours=0; theirs=0; p99=; cpu=
     for _ in $(seq "$ROUNDS"); do
+        read -r user0 system0 < <(cpu_ticks "$PID")
         rps=$(wrk_rps "http://127.0.0.1:$PORT/metrics")
-        if python3 -c "import sys; sys.exit(0 if $rps > $ours else 1)"; then ours=$rps; p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt"); fi
+        read -r user1 system1 < <(cpu_ticks "$PID")
+        if python3 -c "import sys; sys.exit(0 if $rps > $ours else 1)"; then
+            ours=$rps
+            p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")
+            # The exporter's CPU time per request, user + system, from /proc/PID/stat.
+            requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
+            cpu=$(python3 -c "t = 1e6 / $(getconf CLK_TCK) / max($requests, 1); print(f'{($user1 - $user0) * t:.1f}+{($system1 - $system0) * t:.1f} us')")
+        fi
         rps=$(wrk_rps "http://127.0.0.1:$NGINX_PORT/metrics")
         if python3 -c "import sys; sys.exit(0 if $rps > $theirs else 1)"; then theirs=$rps; fi
     done
     stop_nginx
     kill "$PID"
     ratio=$(python3 -c "print(f'{$ours / $theirs:.2f}')")
-    printf '%-22s %10s %12s %12s %7s %10s\n' "$series" "$(stat -c %s "$WORK/body.txt")" "$ours" "$theirs" "$ratio" "$p99"
+    printf '%-22s %10s %12s %12s %7s %10s %18s\n' "$series" "$(stat -c %s "$WORK/body.txt")" "$ours" "$theirs" "$ratio" "$p99" "$cpu"
 done
 
 echo
