@@ -472,7 +472,7 @@ const QUOTED_PREFIX: usize = 60;
 
 /// A name as messages show it unquoted: itself, or for a very long one its first 60 characters
 /// and its length.
-fn shortened(s: &str) -> Cow<'_, str> {
+pub(crate) fn shortened(s: &str) -> Cow<'_, str> {
     if s.chars().nth(QUOTED_IN_FULL).is_none() {
         Cow::Borrowed(s)
     } else {

@@ -14,6 +14,7 @@
 //! caller's business. Sources are limited in length and nesting so that neither
 //! parsing nor evaluation can exhaust the stack.
 
+use crate::config::shortened;
 use std::fmt;
 
 /// Longest accepted source, in characters.
@@ -337,7 +338,8 @@ impl Parser {
             "pi" => Ok(Node::Num(std::f64::consts::PI)),
             "e" => Ok(Node::Num(std::f64::consts::E)),
             _ if is_function(name) => Err(err(col, format!("function '{name}' must be called with parentheses"))),
-            _ => Err(err(col, format!("unknown variable '{name}' (valid: i, n, pi, e)"))),
+            // A name of thousands of characters is cut, so the message stays one readable line.
+            _ => Err(err(col, format!("unknown variable '{}' (valid: i, n, pi, e)", shortened(name)))),
         }
     }
 
@@ -345,7 +347,7 @@ impl Parser {
         let unary = FUNCS.iter().position(|f| f.0 == name);
         if !is_function(name) {
             let known: Vec<&str> = FUNCS.iter().map(|f| f.0).chain(MULTI_FUNCS).collect();
-            let msg = format!("unknown function '{name}' (known: {})", known.join(", "));
+            let msg = format!("unknown function '{}' (known: {})", shortened(name), known.join(", "));
             return Err(err(col, msg));
         }
         let open = self.next(); // the '(' that `primary` peeked at
@@ -738,6 +740,19 @@ mod tests {
         assert_eq!(Expr::parse(src).unwrap_err().to_string(), "unexpected character '\\u{200b}' at column 2");
         let src = "'";
         assert_eq!(Expr::parse(src).unwrap_err().render(src), "unexpected character '\\'' at column 1\n  '\n  ^");
+    }
+
+    #[test]
+    fn a_long_unknown_name_is_cut_in_the_message() {
+        // Found by the config fuzzer: a 2,000-character name made a 2 kB message.
+        let name = "a".repeat(2000);
+        let e = Expr::parse(&format!("i+{name}")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("unknown variable '{}… (2000 characters)' (valid: i, n, pi, e) at column 3", &name[..60])
+        );
+        let e = Expr::parse(&format!("{name}(i)")).unwrap_err();
+        assert!(e.to_string().starts_with(&format!("unknown function '{}… (2000 characters)' (known: ", &name[..60])));
     }
 
     #[test]
