@@ -16,7 +16,7 @@ use tiny_http::{Header, Method, Request, Response, StatusCode};
 /// can still return having queued a few more bytes (the kernel makes room in the client's full
 /// buffer), and the next send blocks again, so an answer could trickle out forever. With both, a
 /// client that reads nothing holds its connection's thread for a few write timeouts (about 15 s
-/// measured).
+/// measured); then its connection is closed.
 pub const STALLED: Duration = Duration::from_secs(5);
 
 /// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
@@ -24,14 +24,19 @@ pub type Reload = dyn Fn() -> Result<String, String> + Send + Sync;
 
 /// What answers each request, on the thread of the connection it came on (tiny_http patch 7, see
 /// `vendor/tiny_http/PATCHES.md`): every connection has a thread of its own, so a client slow to
-/// take its answers holds up only itself, and a request crosses no thread.
+/// take its answers holds up only itself, and a request crosses no thread. A connection whose
+/// answer could not be sent whole (a client given up on, see [`STALLED`]) is closed at once:
+/// what the client reads next would not be a response, and the thread is free for others.
 pub fn handler(state: Arc<State>, reload: Arc<Reload>) -> Arc<tiny_http::Handler> {
     Arc::new(move |request| {
         // A panic while answering (a bug) must not cost the connection's thread: it is contained
         // here, and the request, dropped unanswered, gets a 500 from tiny_http.
-        let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &state, &*reload)));
-        if answered.is_err() {
-            log::warn!("a request handler panicked; the request got a 500");
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &state, &*reload))) {
+            Ok(sent) => sent,
+            Err(_) => {
+                log::warn!("a request handler panicked; the request got a 500");
+                true
+            }
         }
     })
 }
@@ -142,8 +147,9 @@ fn request_header<'a>(request: &'a Request, name: &'static str) -> Option<&'a st
     request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str())
 }
 
-/// Routes one request and answers it; a failure to answer is logged, never fatal.
-fn handle(request: Request, state: &State, reload: &Reload) {
+/// Routes one request and answers it; a failure to answer is logged, never fatal. Whether the
+/// answer was sent whole.
+fn handle(request: Request, state: &State, reload: &Reload) -> bool {
     let path = request.url().split('?').next().unwrap_or("").to_string();
     let method = request.method().clone();
     let response = match Route::of(&path) {
@@ -178,8 +184,12 @@ fn handle(request: Request, state: &State, reload: &Reload) {
             reply(answer.status, "application/json", Body::Owned(answer.body.into_bytes()))
         }
     };
-    if let Err(e) = request.respond(response) {
-        log::warn!("answering {method} {path}: {e}");
+    match request.respond(response) {
+        Ok(()) => true,
+        Err(e) => {
+            log::warn!("answering {method} {path}: {e}; closing the connection");
+            false
+        }
     }
 }
 

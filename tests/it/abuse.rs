@@ -7,7 +7,7 @@
 //! the worst scrape latency it saw (`cargo test --test it abuse -- --nocapture`).
 
 use crate::harness::{heavy, parse_response, Exporter, HttpResponse};
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -484,24 +484,25 @@ fn stalled_clients(addr: SocketAddr, count: usize) -> Vec<TcpStream> {
         .collect()
 }
 
-/// What a stalled client can still read: what was in flight, then nothing more for `quiet`.
-fn drain(mut stream: TcpStream, quiet: Duration) -> usize {
+/// What a stalled client can still read: what was in flight, until the server closes the
+/// connection (`true`) or nothing more comes for `quiet` (`false`).
+fn drain(mut stream: TcpStream, quiet: Duration) -> (usize, bool) {
     stream.set_read_timeout(Some(quiet)).unwrap();
     let mut buffer = vec![0u8; 1 << 20];
     let mut total = 0;
-    while let Ok(n) = stream.read(&mut buffer) {
-        if n == 0 {
-            break;
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return (total, true),
+            Ok(n) => total += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return (total, false),
+            Err(_) => return (total, true),
         }
-        total += n;
     }
-    total
 }
 
 /// Runs `count` clients that request the big `/metrics` and never read it, while the scraper
 /// scrapes: every stalled client is given up on (server.rs, `STALLED`) within 30 s, its answer
-/// left unfinished, and nobody else waits meanwhile. (Its connection stays open, without the
-/// rest of the answer, until the server's read timeout of 120 s closes it.)
+/// left unfinished and its connection closed, and nobody else waits meanwhile.
 fn stalled(count: usize, scenario: &str) {
     let _heavy = heavy();
     let exporter = Exporter::with_config(BIG, &["--interval", "1h"]);
@@ -517,12 +518,14 @@ fn stalled(count: usize, scenario: &str) {
     let took = started.elapsed();
     let worst = scraper.finish(scenario);
     assert!(given_up.is_some(), "not every stalled client was given up on in 30 s:\n{}", exporter.stderr());
-    // Reading now only empties what the socket buffers held when the server gave up.
+    // Reading now only empties what the socket buffers held when the server gave up, and then
+    // finds the connection closed: a connection given up on does not wait for the read timeout.
     let drains: Vec<_> =
-        clients.into_iter().map(|stream| std::thread::spawn(move || drain(stream, Duration::from_secs(1)))).collect();
+        clients.into_iter().map(|stream| std::thread::spawn(move || drain(stream, Duration::from_secs(3)))).collect();
     for drained in drains {
-        let read = drained.join().expect("drain");
+        let (read, closed) = drained.join().expect("drain");
         assert!(read < body, "a stalled client got its whole answer after all ({read} of {body} bytes)");
+        assert!(closed, "the connection of a client given up on is still open ({read} bytes read)");
     }
     eprintln!("{scenario}: all given up on after {took:?}; worst scrape {worst:?}");
 }

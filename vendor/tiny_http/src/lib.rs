@@ -143,8 +143,9 @@ pub struct Server {
 }
 
 /// metrics-generator patch 7: what answers each request on its connection's thread (see
-/// [`Server::from_listener_with_handler`]).
-pub type Handler = dyn Fn(Request) + Send + Sync;
+/// [`Server::from_listener_with_handler`]); `false` closes the connection, as after an answer
+/// that could not be sent whole, when what follows on the connection makes no sense.
+pub type Handler = dyn Fn(Request) -> bool + Send + Sync;
 
 enum Message {
     Error(IoError),
@@ -357,7 +358,9 @@ impl Server {
                                 // metrics-generator patch 7: answered right here.
                                 if let Some(handler) = &handler {
                                     for rq in client {
-                                        handler(rq);
+                                        if !handler(rq) {
+                                            break; // dropping the client closes the connection
+                                        }
                                     }
                                 // Synchronization is needed for HTTPS requests to avoid a deadlock
                                 } else if client.secure() {
