@@ -97,37 +97,6 @@ fn build_date_header() -> Header {
     })
 }
 
-/// metrics-generator patch 8: copies a body to the client through a buffer of the thread's,
-/// zeroed once: `io::copy` zeroed 8 kB of stack for every response it sent.
-fn copy_body<R: Read + ?Sized, W: Write>(reader: &mut R, writer: &mut W) -> IoResult<()> {
-    use std::cell::RefCell;
-    thread_local! {
-        static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; 8 * 1024]);
-    }
-    BUFFER.with(|buffer| {
-        // A body whose reader writes a response of its own on this thread would find the buffer
-        // taken: it gets one of its own.
-        let mut own;
-        let mut borrowed = buffer.try_borrow_mut();
-        let buffer: &mut [u8] = match borrowed {
-            Ok(ref mut b) => b,
-            Err(_) => {
-                own = vec![0; 8 * 1024];
-                &mut own
-            }
-        };
-        loop {
-            let n = match reader.read(buffer) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            writer.write_all(&buffer[..n])?;
-        }
-    })
-}
-
 fn write_message_header<W>(
     mut writer: W,
     http_version: &HTTPVersion,
@@ -489,7 +458,7 @@ where
                     use chunked_transfer::Encoder;
 
                     let mut writer = Encoder::new(writer);
-                    copy_body(&mut reader, &mut writer)?;
+                    io::copy(&mut reader, &mut writer)?;
                 }
 
                 Some(TransferEncoding::Identity) => {
@@ -497,7 +466,7 @@ where
                     let data_length = data_length.unwrap();
 
                     if data_length >= 1 {
-                        copy_body(&mut reader, &mut writer)?;
+                        io::copy(&mut reader, &mut writer)?;
                     }
                 }
 
@@ -624,6 +593,26 @@ impl Clone for Response<io::Empty> {
             headers: self.headers.clone(),
             data_length: self.data_length,
             chunked_threshold: self.chunked_threshold,
+        }
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::build_date_header;
+    use std::time::{Duration, SystemTime};
+
+    // metrics-generator patch 8: the cached Date header is today's, to the second.
+    #[test]
+    fn the_date_header_is_the_current_second() {
+        for _ in 0..3 {
+            let before = SystemTime::now() - Duration::from_secs(1);
+            let header = build_date_header();
+            let after = SystemTime::now() + Duration::from_secs(1);
+            assert!(header.field.equiv("Date"));
+            let date = httpdate::parse_http_date(header.value.as_str()).expect("an HTTP date");
+            assert!(before <= date && date <= after, "{}", header.value);
+            std::thread::sleep(Duration::from_millis(600));
         }
     }
 }
