@@ -731,6 +731,38 @@ impl SplitMix64 {
     }
 }
 
+/// Seeded noise whose every value takes the same number of draws of its generator, whatever came
+/// before: series `k`'s value at position `i` is then a function of its seed and `i` alone, which
+/// is what a fast-forward (`skip`) and [`Lanes`] compute, from this one count.
+trait Noise: Clone + Send + Sync + 'static {
+    /// Draws per value.
+    const DRAWS: u64;
+
+    fn rng(&mut self) -> &mut SplitMix64;
+
+    /// The next value, taking [`Noise::DRAWS`] draws: what [`Generator::next`] gives.
+    fn draw(&mut self) -> f64;
+
+    /// Moves past `count − 1` values and draws the next: the last of `count`.
+    fn skip_draws(&mut self, count: u64) -> f64 {
+        self.rng().jump((count - 1).wrapping_mul(Self::DRAWS));
+        self.draw()
+    }
+}
+
+/// Series `k`'s value at position `i` is its generator's value after `i − 1` others.
+impl<T: Noise> Lanes for T {
+    fn value(&self, k: u64, i: u64, _: f64) -> f64 {
+        let mut generator = self.clone();
+        *generator.rng() = generator.rng().for_series(k);
+        generator.skip_draws(i.max(1))
+    }
+
+    fn reads_previous(&self) -> bool {
+        false
+    }
+}
+
 /// Normal noise by the Box–Muller transform, two draws per value, clamped at 0.
 #[derive(Clone)]
 struct Normal {
@@ -744,25 +776,19 @@ impl Normal {
     fn always_finite(&self) -> bool {
         (self.mean.abs() + 9.0 * self.sd).is_finite()
     }
+}
 
-    /// The next value: the one [`Generator::next`] gives, and lanes compute.
+impl Noise for Normal {
+    const DRAWS: u64 = 2;
+
+    fn rng(&mut self) -> &mut SplitMix64 {
+        &mut self.rng
+    }
+
     fn draw(&mut self) -> f64 {
         let (u1, u2) = (self.rng.next_open01(), self.rng.next_open01());
         let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
         (self.mean + self.sd * z).max(0.0)
-    }
-}
-
-/// Series `k`'s value at position `i` takes draws 2(i − 1) and 2(i − 1) + 1 of its own seed.
-impl Lanes for Normal {
-    fn value(&self, k: u64, i: u64, _: f64) -> f64 {
-        let mut generator = Normal { rng: self.rng.for_series(k), ..*self };
-        generator.rng.jump(i.saturating_sub(1).wrapping_mul(2));
-        generator.draw()
-    }
-
-    fn reads_previous(&self) -> bool {
-        false
     }
 }
 
@@ -784,10 +810,8 @@ impl Generator for Normal {
         self.always_finite().then(|| Arc::new(self.clone()) as Arc<dyn Lanes>)
     }
 
-    /// Each value takes two draws.
-    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
-        self.rng.jump((count - 1).wrapping_mul(2));
-        self.next(Step { i: from.i + (count - 1), n: from.n + (count - 1) })
+    fn skip(&mut self, _: Step, count: u64) -> Option<f64> {
+        Some(self.skip_draws(count))
     }
 
     fn reads_n(&self) -> bool {
@@ -847,24 +871,16 @@ struct Uniform {
     max: f64,
 }
 
-impl Uniform {
-    /// The next value: the one [`Generator::next`] gives, and lanes compute.
+impl Noise for Uniform {
+    const DRAWS: u64 = 1;
+
+    fn rng(&mut self) -> &mut SplitMix64 {
+        &mut self.rng
+    }
+
     fn draw(&mut self) -> f64 {
         let u = self.rng.next_01();
         (self.min + (self.max - self.min) * u).clamp(self.min, self.max)
-    }
-}
-
-/// Series `k`'s value at position `i` is draw i − 1 of its own seed; always finite.
-impl Lanes for Uniform {
-    fn value(&self, k: u64, i: u64, _: f64) -> f64 {
-        let mut generator = Uniform { rng: self.rng.for_series(k), ..*self };
-        generator.rng.jump(i.saturating_sub(1));
-        generator.draw()
-    }
-
-    fn reads_previous(&self) -> bool {
-        false
     }
 }
 
@@ -887,10 +903,8 @@ impl Generator for Uniform {
         true
     }
 
-    /// Each value takes one draw.
-    fn skip(&mut self, from: Step, count: u64) -> Option<f64> {
-        self.rng.jump(count - 1);
-        self.next(Step { i: from.i + (count - 1), n: from.n + (count - 1) })
+    fn skip(&mut self, _: Step, count: u64) -> Option<f64> {
+        Some(self.skip_draws(count))
     }
 
     fn reads_n(&self) -> bool {
