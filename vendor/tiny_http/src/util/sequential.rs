@@ -172,11 +172,11 @@ where
 
         match inner {
             SequentialReaderInner::MyTurn(reader) => {
-                self.next.send(reader).ok();
+                self.next.send(reader);
             }
             SequentialReaderInner::Waiting(mut recv) => {
                 let reader = recv.recv().unwrap();
-                self.next.send(reader).ok();
+                self.next.send(reader);
             }
             SequentialReaderInner::Empty => (),
         }
@@ -188,7 +188,7 @@ where
     W: Write + Send,
 {
     fn drop(&mut self) {
-        self.on_finish.send(()).ok();
+        self.on_finish.send(());
     }
 }
 
@@ -242,13 +242,12 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
 impl<T> Sender<T> {
     /// Hands `value` over; a second one replaces the first if it was not taken yet (never done
     /// here). A receiver that is gone drops it.
-    pub(crate) fn send(&self, value: T) -> Result<(), Disconnected> {
+    pub(crate) fn send(&self, value: T) {
         let mut state = self.0.lock();
         state.value = Some(value);
         if state.waiting {
             self.0.ready.notify_one();
         }
-        Ok(())
     }
 }
 
@@ -287,7 +286,7 @@ mod handover_tests {
     #[test]
     fn a_value_sent_before_the_receiver_waits_is_received() {
         let (tx, mut rx) = channel();
-        tx.send(7).unwrap();
+        tx.send(7);
         drop(tx);
         assert_eq!(rx.recv().unwrap(), 7);
     }
@@ -297,7 +296,7 @@ mod handover_tests {
         let (tx, mut rx) = channel();
         let waiter = std::thread::spawn(move || rx.recv().unwrap());
         std::thread::sleep(std::time::Duration::from_millis(20));
-        tx.send("here").unwrap();
+        tx.send("here");
         assert_eq!(waiter.join().unwrap(), "here");
     }
 
