@@ -7,9 +7,8 @@
 //! with the budget units the fast-forward used.
 
 use metrics_generator::config::{parse, Options};
-use metrics_generator::functions::Registry;
-use metrics_generator::sequence::Budget;
-use metrics_generator::state::FAST_FORWARD_BUDGET;
+use metrics_generator::engine::{Budget, Sequence, FAST_FORWARD_BUDGET};
+use metrics_generator::Registry;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const CASES: &[(&str, &str)] = &[
@@ -45,7 +44,7 @@ fn main() {
             let (mut best, mut runs, mut units, mut ok) = (Duration::MAX, 0, 0, true);
             let started = Instant::now();
             while runs < 3 || started.elapsed() < Duration::from_millis(500) {
-                let mut sequence = entry.sequence(0);
+                let mut sequence = Sequence::of(entry, 0);
                 let mut budget = Budget::new(FAST_FORWARD_BUDGET);
                 let clock = Instant::now();
                 ok = sequence.skip_to(tick, &mut budget).is_ok();

@@ -6,9 +6,9 @@
 //! scrape costs once per tick; every later scrape of the same tick reuses the bytes.
 
 use metrics_generator::config::{parse, Options};
+use metrics_generator::engine::State;
 use metrics_generator::exposition::Format;
-use metrics_generator::functions::Registry;
-use metrics_generator::state::State;
+use metrics_generator::Registry;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -1,10 +1,10 @@
 //! The `metrics-generator` binary: parses flags, sets up logging, runs the exporter, and turns an
 //! error into one line on stderr and an exit status. Only this file decides the exit status.
 
-use metrics_generator::{cli, functions::Registry, run};
+use metrics_generator::{run, Args, Error, Registry};
 
 fn main() {
-    let args = match cli::parse_env() {
+    let args = match Args::from_env() {
         Ok(args) => args,
         Err(e) => fail(&e),
     };
@@ -18,7 +18,7 @@ fn main() {
     }
 }
 
-fn fail(e: &metrics_generator::error::Error) -> ! {
+fn fail(e: &Error) -> ! {
     eprintln!("error: {e}");
     std::process::exit(e.exit_code());
 }

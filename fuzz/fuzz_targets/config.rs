@@ -4,9 +4,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use metrics_generator::config::{parse_bytes, Options};
+use metrics_generator::engine::State;
 use metrics_generator::exposition::Format;
-use metrics_generator::functions::Registry;
-use metrics_generator::state::State;
+use metrics_generator::Registry;
 use std::sync::OnceLock;
 use std::time::Duration;
 

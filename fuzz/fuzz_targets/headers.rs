@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use metrics_generator::negotiate::{accepts_gzip, choose_format};
+use metrics_generator::http::{accepts_gzip, choose_format};
 
 fuzz_target!(|data: &[u8]| {
     // tiny_http hands over header values as ASCII text.

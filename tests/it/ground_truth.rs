@@ -14,7 +14,7 @@
 use crate::harness::{free_port, poll, require_tool, root, run, run_command, Exporter, TempDir};
 use crate::prometheus::{number, promql_string, unix_now, url_encode, Prometheus};
 use metrics_generator::config::{parse, Options};
-use metrics_generator::functions::Registry;
+use metrics_generator::Registry;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -384,11 +384,11 @@ fn exported_input_series_hold_every_value_exactly() {
             file.push_str(&format!("      - expr: {name}\n        eval_time: {}m\n        exp_samples:\n", tick - 1));
             for entry in config.entries.iter().filter(|e| &e.sample_name() == name) {
                 for k in 0..entry.series {
-                    let mut sequence = entry.sequence(k);
+                    let mut sequence = metrics_generator::engine::Sequence::of(entry, k);
                     for n in 1..=tick {
                         sequence.advance(n);
                     }
-                    let labels = metrics_generator::export::promql_series(entry, k).replace('\'', "''");
+                    let labels = metrics_generator::cli::exports::promql_series(entry, k).replace('\'', "''");
                     file.push_str(&format!(
                         "          - labels: '{labels}'\n            value: {:?}\n",
                         sequence.value()

@@ -188,7 +188,7 @@ fn check_service_monitor(monitor: &Value, rendered: &Rendered) {
         let duration = |field: &str| {
             endpoint[field]
                 .as_str()
-                .map(|d| metrics_generator::cli::parse_duration(d).unwrap_or_else(|e| panic!("{id}: {field}: {e}")))
+                .map(|d| metrics_generator::time::parse_duration(d).unwrap_or_else(|e| panic!("{id}: {field}: {e}")))
         };
         if let (Some(interval), Some(timeout)) = (duration("interval"), duration("scrapeTimeout")) {
             assert!(timeout <= interval, "{id}: scrapeTimeout longer than interval");

@@ -5,6 +5,7 @@ mod harness;
 
 mod abuse;
 mod alignment;
+mod architecture;
 mod cli;
 mod config_errors;
 mod corpus;
@@ -18,6 +19,7 @@ mod image;
 mod k8s;
 mod load;
 mod memory;
+mod output;
 mod panics;
 mod prometheus;
 mod prometheus_client_parser;

@@ -2,7 +2,7 @@
 //! function that panics, registered only here, and keeps serving every other series.
 
 use crate::harness::{http_raw, sample, HttpResponse, TempDir};
-use metrics_generator::functions::Registry;
+use metrics_generator::Registry;
 use metrics_generator::Running;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ fn start_in_process(config: &str, interval: &str, registry: Registry) -> (Runnin
         "--interval",
         interval,
     ];
-    let args = metrics_generator::cli::parse(raw.iter().map(Into::into).collect()).unwrap();
+    let args = metrics_generator::Args::parse(raw.iter().map(Into::into).collect()).unwrap();
     (metrics_generator::start(&args, registry).expect("start in-process"), dir)
 }
 

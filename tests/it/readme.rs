@@ -41,7 +41,7 @@ fn readme_preview_example_is_true() {
 #[test]
 fn readme_documents_every_function() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for def in metrics_generator::functions::Registry::builtin().functions() {
+    for def in metrics_generator::Registry::builtin().functions() {
         assert!(readme.contains(&format!("\n| `{}` |", def.name())), "README lacks a row for {}", def.name());
     }
 }

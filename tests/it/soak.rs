@@ -5,9 +5,9 @@
 //! from `/proc/self/status` is the soak's alone, not that of tests running beside it.
 
 use metrics_generator::config::{parse, Options};
+use metrics_generator::engine::State;
 use metrics_generator::exposition::Format;
-use metrics_generator::functions::Registry;
-use metrics_generator::state::State;
+use metrics_generator::Registry;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -6,17 +6,18 @@
 //! - `--export-openmetrics FILE --start T --ticks N`: OpenMetrics text with a timestamp on every
 //!   sample, which `promtool tsdb create-blocks-from openmetrics` turns into TSDB blocks.
 //!
-//! Values come from replaying each series' own [`Entry::sequence`], fast-forwarded as the
+//! Values come from replaying each series' own sequence ([`Sequence::of`]), fast-forwarded as the
 //! exporter does, so an export holds exactly what `/metrics` serves at those ticks. The YAML is
 //! written by hand: it is a fixed shape, and the only subtle part, quoting the series selector,
 //! is PromQL's business more than YAML's.
 
+use super::output::to_stdout;
 use crate::config::{Config, Entry, Kind};
+use crate::engine::{cannot_fast_forward, Budget, Sequence, FAST_FORWARD_BUDGET};
 use crate::error::Error;
-use crate::exposition::{escape_label_value, format_value};
-use crate::grid::{format_duration, Align, Grid};
-use crate::sequence::{Budget, Sequence};
-use crate::state::FAST_FORWARD_BUDGET;
+use crate::exposition::{families, format_value, write_label_set};
+use crate::names::VERSION;
+use crate::time::{format_duration, Align, Grid};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -30,9 +31,7 @@ pub fn to_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>
         None => Error::Write { path: path.display().to_string(), message: e.to_string() },
     };
     if path == Path::new("-") {
-        let stdout = io::stdout();
-        let mut out = BufWriter::new(stdout.lock());
-        return write(&mut out).and_then(|()| out.flush()).map_err(failed);
+        return to_stdout(write).map_err(failed);
     }
     let mut out = BufWriter::new(File::create(path).map_err(failed)?);
     write(&mut out).and_then(|()| out.flush()).map_err(failed)
@@ -52,7 +51,7 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
          # (indented by four spaces), then a top-level `rule_files:` list.\n\
          evaluation_interval: {interval}\n\
          tests:\n  - interval: {interval}\n    input_series:\n",
-        crate::VERSION,
+        VERSION,
         config.source,
         config.series(),
     )?;
@@ -60,7 +59,7 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
     for entry in &config.entries {
         for k in 0..entry.series {
             values.clear();
-            let mut sequence = entry.sequence(k);
+            let mut sequence = Sequence::of(entry, k);
             for n in 1..=ticks {
                 sequence.advance(n);
                 values.push(sequence.value());
@@ -169,27 +168,14 @@ pub fn openmetrics(
     let grid = Grid::new(align, interval, start_ms);
     let first = grid.tick_from(start_ms);
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
-    let mut done: Vec<bool> = vec![false; config.entries.len()];
-    for (index, entry) in config.entries.iter().enumerate() {
-        if done[index] {
-            continue;
-        }
-        let sample = entry.sample_name();
-        let family = match entry.kind {
-            Kind::Counter => sample.strip_suffix("_total").unwrap_or(&sample).to_string(),
-            Kind::Gauge => sample.clone(),
-        };
-        // As in the exposition, the family's HELP is the first one written in any of its entries.
-        let members: Vec<usize> =
-            (index..config.entries.len()).filter(|&j| config.entries[j].sample_name() == sample).collect();
-        let help = members.iter().find_map(|&j| config.entries[j].help.clone()).unwrap_or_else(|| entry.help());
-        write!(out, "# TYPE {family} {}\n# HELP {family} {}\n", entry.kind.as_str(), escape_label_value(&help))?;
-        for &j in &members {
-            done[j] = true;
+    for family in families(config) {
+        let (sample, family_name) = (&family.sample_name, family.openmetrics_name());
+        out.write_all(family.openmetrics_header().as_bytes())?;
+        for &j in &family.members {
             let member = &config.entries[j];
             for k in 0..member.series {
                 let labels = label_text(member, k);
-                let mut sequence = member.sequence(k);
+                let mut sequence = Sequence::of(member, k);
                 fast_forward(&mut sequence, first, j, member, &config.source).map_err(io::Error::other)?;
                 for n in first..first.saturating_add(ticks) {
                     if n > first {
@@ -200,7 +186,7 @@ pub fn openmetrics(
                     writeln!(out, "{sample}{labels} {value} {time}")?;
                     if member.kind == Kind::Counter {
                         let created = format_value(grid.seconds(sequence.cycle_start()), &mut floats, &mut ints);
-                        writeln!(out, "{family}_created{labels} {created} {time}")?;
+                        writeln!(out, "{family_name}_created{labels} {created} {time}")?;
                     }
                 }
             }
@@ -211,24 +197,22 @@ pub fn openmetrics(
 
 /// `{a="x",b="y"}` of series `k`, escaped as in the exposition; empty without labels.
 fn label_text(entry: &Entry, k: u64) -> String {
-    let labels: Vec<String> =
-        entry.labels_of(k).iter().map(|(name, value)| format!("{name}=\"{}\"", escape_label_value(value))).collect();
-    if labels.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", labels.join(","))
-    }
+    let mut text = String::new();
+    write_label_set(entry.labels_of(k), &mut text);
+    text
 }
 
 /// Brings a fresh sequence to tick `n` (its first value at tick 1), or says which entry cannot be.
 fn fast_forward(sequence: &mut Sequence, n: u64, index: usize, entry: &Entry, source: &str) -> Result<(), Error> {
-    sequence.skip_to(n, &mut Budget::new(FAST_FORWARD_BUDGET)).map_err(|_| Error::Config {
-        source: source.to_string(),
-        message: format!(
-            "entry {index} ({:?}): {} cannot be fast-forwarded to tick {n} within {FAST_FORWARD_BUDGET} steps \
-             (see README, Aligned ticks); give it a smaller reset_interval, or export from an earlier --start",
-            entry.name, entry.function
-        ),
+    sequence.skip_to(n, &mut Budget::new(FAST_FORWARD_BUDGET)).map_err(|_| {
+        cannot_fast_forward(
+            source,
+            index,
+            entry,
+            n,
+            "",
+            "give it a smaller reset_interval, or export from an earlier --start",
+        )
     })
 }
 

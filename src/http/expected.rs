@@ -2,7 +2,7 @@
 //! for counters their true increase over a window, computed from the config alone.
 //!
 //! Nothing is remembered: each request replays each matching series from a fresh
-//! [`Entry::sequence`], fast-forwarded ([`Sequence::skip_to`]) to the ticks it needs, within a
+//! sequence ([`Sequence::of`]), fast-forwarded ([`Sequence::skip_to`]) to the ticks it needs, within a
 //! [`Budget`] of work. The answer has the shape of Prometheus's query API (`vector` for one
 //! time, `matrix` for a range; values as strings, written as Prometheus writes them), so that
 //! it can be set beside what a Prometheus server returns for the same series and compared.
@@ -11,9 +11,9 @@
 //! snapshot and the query string and sends what comes back.
 
 use crate::config::{Entry, Kind};
-use crate::grid::{format_api_time, now_ms, parse_api_duration, parse_time, Grid};
-use crate::sequence::{Budget, Sequence};
-use crate::state::Snapshot;
+use crate::engine::{Budget, Exhausted, Sequence, Snapshot};
+use crate::names::{is_label_name, is_metric_name};
+use crate::time::{format_api_time, now_ms, parse_api_duration, parse_time, Grid};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
@@ -176,7 +176,7 @@ impl<'a> Request<'a> {
         let too_much = |_| {
             format!(
                 "answering would take more than {REQUEST_BUDGET} steps of work; ask for fewer series, points or \
-                 ticks (see README, Expected values)"
+                 ticks (see docs/ground-truth.md, Expected values)"
             )
         };
         let mut out = format!(
@@ -187,9 +187,9 @@ impl<'a> Request<'a> {
         for s in &self.series {
             let start = snapshot.starts.get(s.index).copied().unwrap_or(1);
             let points = match self.window {
-                None => values(s.entry.sequence(s.k).starting_at(start), snapshot.grid, &self.times, &mut budget),
+                None => values(Sequence::of(s.entry, s.k).starting_at(start), snapshot.grid, &self.times, &mut budget),
                 Some(w) => {
-                    increases(s.entry.sequence(s.k).starting_at(start), snapshot.grid, &self.times, w, &mut budget)
+                    increases(Sequence::of(s.entry, s.k).starting_at(start), snapshot.grid, &self.times, w, &mut budget)
                 }
             }
             .map_err(too_much)?;
@@ -235,7 +235,7 @@ fn values(
     grid: Grid,
     times: &[i64],
     budget: &mut Budget,
-) -> Result<Vec<(i64, f64)>, crate::sequence::Exhausted> {
+) -> Result<Vec<(i64, f64)>, Exhausted> {
     let first = sequence.tick() + 1;
     let mut points = Vec::new();
     for &t in times {
@@ -256,7 +256,7 @@ fn increases(
     times: &[i64],
     window: u64,
     budget: &mut Budget,
-) -> Result<Vec<(i64, f64)>, crate::sequence::Exhausted> {
+) -> Result<Vec<(i64, f64)>, Exhausted> {
     let before = lead.tick();
     // The value at `lead.tick()`, and the rise of each tick still inside the window.
     let mut previous = 0.0;
@@ -304,7 +304,7 @@ fn parse_selector(s: &str) -> Result<(String, Vec<Matcher>), String> {
         Some(open) => (s_trim[..open].trim(), Some(&s_trim[open + 1..])),
         None => (s_trim, None),
     };
-    if !crate::config::is_metric_name(name) {
+    if !is_metric_name(name) {
         return Err(bad("expected a metric name, optionally followed by label matchers in braces"));
     }
     let mut matchers = Vec::new();
@@ -324,7 +324,7 @@ fn parse_selector(s: &str) -> Result<(String, Vec<Matcher>), String> {
         while let Some((_, c)) = chars.next_if(|(_, c)| c.is_ascii_alphanumeric() || *c == '_') {
             label.push(c);
         }
-        if !crate::config::is_label_name(&label) {
+        if !is_label_name(&label) {
             return Err(bad("expected a label name"));
         }
         while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
@@ -480,8 +480,8 @@ pub fn prometheus_float(v: f64) -> String {
 mod tests {
     use super::*;
     use crate::config::{parse, Options};
+    use crate::engine::State;
     use crate::functions::Registry;
-    use crate::state::State;
     use std::time::Duration;
 
     #[test]
@@ -545,7 +545,7 @@ mod tests {
             &Registry::builtin(),
         )
         .unwrap();
-        let state = State::start(config, Duration::from_secs(10), crate::grid::Align::WallClock).unwrap();
+        let state = State::start(config, Duration::from_secs(10), crate::time::Align::WallClock).unwrap();
         state.snapshot()
     }
 

@@ -16,11 +16,11 @@
 //! for every seeded built-in, tick by tick, caught up, fast-forwarded and across starts.
 //!
 //! The values live outside, in one slice for the whole config per tick; each method here is
-//! given its entry's part of it, one value per unit ([`Entry::units`]).
+//! given its entry's part of it, one value per unit ([`Entry::value_count`]).
 
+use super::sequence::{Budget, Exhausted, Restart, Sequence};
 use crate::config::Entry;
 use crate::functions::Lanes;
-use crate::sequence::{Budget, Exhausted, Restart, Sequence};
 use std::sync::Arc;
 
 /// The running series of one entry.
@@ -46,9 +46,9 @@ impl Series {
     pub fn new(entry: &Entry) -> Self {
         match &entry.lanes {
             Some(lanes) if entry.per_series => {
-                Series(Drive::Lanes { lead: entry.sequence(0), lanes: lanes.clone(), count: entry.series })
+                Series(Drive::Lanes { lead: Sequence::of(entry, 0), lanes: lanes.clone(), count: entry.series })
             }
-            _ => Series(Drive::Sequences((0..entry.units()).map(|k| entry.sequence(k)).collect())),
+            _ => Series(Drive::Sequences((0..entry.value_count()).map(|k| Sequence::of(entry, k)).collect())),
         }
     }
 
@@ -63,8 +63,8 @@ impl Series {
         })
     }
 
-    /// How many values the entry publishes: [`Entry::units`].
-    pub fn units(&self) -> usize {
+    /// How many values the entry publishes: [`Entry::value_count`].
+    pub fn value_count(&self) -> usize {
         match &self.0 {
             Drive::Sequences(sequences) => sequences.len(),
             Drive::Lanes { count, .. } => *count as usize,
@@ -72,7 +72,7 @@ impl Series {
     }
 
     /// Appends the tick at which each cycle began: one per sequence, or the lead's alone, as the
-    /// series of lanes share it ([`Entry::cycles`]).
+    /// series of lanes share it ([`Entry::cycle_start_count`]).
     pub fn cycle_starts(&self, out: &mut Vec<u64>) {
         match &self.0 {
             Drive::Sequences(sequences) => out.extend(sequences.iter().map(Sequence::cycle_start)),
@@ -197,8 +197,8 @@ fn follow(lead: &Sequence, lanes: &dyn Lanes, from: u64, values: &mut [f64]) {
 mod tests {
     use super::*;
     use crate::config::{parse, Options};
+    use crate::engine::FAST_FORWARD_BUDGET;
     use crate::functions::Registry;
-    use crate::state::FAST_FORWARD_BUDGET;
 
     fn entry(function: &str, params: &str, reset: u64, series: u64) -> Entry {
         let text = format!(
@@ -232,7 +232,7 @@ mod tests {
 
     /// Series `k`'s own sequence advanced from `first` to each tick up to `last`: the reference.
     fn replayed(entry: &Entry, k: u64, first: u64, last: u64) -> Vec<(f64, u64)> {
-        let mut sequence = entry.sequence(k).starting_at(first);
+        let mut sequence = Sequence::of(entry, k).starting_at(first);
         (first..=last)
             .map(|n| {
                 sequence.advance(n);
@@ -261,20 +261,20 @@ mod tests {
     fn seeded_entries_use_lanes_and_others_sequences() {
         for (what, entry) in seeded() {
             assert!(matches!(Series::new(&entry).0, Drive::Lanes { .. }), "{what}");
-            assert_eq!(entry.cycles(), 1, "{what}");
+            assert_eq!(entry.cycle_start_count(), 1, "{what}");
         }
         // Normal noise that could overflow, and a walk whose moves do (its reflection of ∞ is
         // not a number): no lanes, each series restarts on its own.
         let normal = entry("normal", r#"{"mean": 1.7e308, "sd": 1e307}"#, 0, 3);
         let walk = entry("random_walk", r#"{"max": 1.5e308, "start": 0, "step": 1e308}"#, 0, 3);
         for entry in [&normal, &walk] {
-            let mut sequence = entry.sequence(1);
+            let mut sequence = Sequence::of(entry, 1);
             let overflows = (1..=1000).any(|n| sequence.advance(n) == Some(Restart::NotFinite));
             assert!(overflows, "{} overflows", entry.function);
         }
         for entry in [normal, walk, entry("square", "{}", 0, 3)] {
             assert!(matches!(Series::new(&entry).0, Drive::Sequences(_)), "{}", entry.function);
-            assert_eq!(entry.cycles(), entry.units(), "{}", entry.function);
+            assert_eq!(entry.cycle_start_count(), entry.value_count(), "{}", entry.function);
         }
     }
 
@@ -285,7 +285,7 @@ mod tests {
         for (what, entry) in seeded() {
             let reference: Vec<_> = SERIES.iter().map(|&k| replayed(&entry, k, 1, 300)).collect();
             let mut series = Series::new(&entry);
-            let mut values = vec![f64::NAN; entry.units() as usize];
+            let mut values = vec![f64::NAN; entry.value_count() as usize];
             for n in 1..=300 {
                 let mut restarts = Vec::new();
                 series.advance(n, &mut values, &mut |r| restarts.push(r));
@@ -309,7 +309,7 @@ mod tests {
                     let middle = first + rng.next_u64() % 150;
                     let target = middle + rng.next_u64() % 250;
                     let mut series = Series::new(&entry).starting_at(first);
-                    let mut values = vec![f64::NAN; entry.units() as usize];
+                    let mut values = vec![f64::NAN; entry.value_count() as usize];
                     for n in first..=middle {
                         series.advance(n, &mut values, &mut |_| {});
                     }
@@ -318,7 +318,7 @@ mod tests {
                     series.advance(target + 1, &mut values, &mut |_| {});
                     check_at(&what, &series, &values, target + 1, &reference, first);
                     let mut fresh = Series::new(&entry).starting_at(first);
-                    let mut values = vec![f64::NAN; entry.units() as usize];
+                    let mut values = vec![f64::NAN; entry.value_count() as usize];
                     fresh.catch_up(target, FAST_FORWARD_BUDGET, &mut values);
                     check_at(&what, &fresh, &values, target, &reference, first);
                 }
@@ -332,14 +332,14 @@ mod tests {
     fn lanes_of_a_walk_refuse_what_a_sequence_refuses_and_catch_up_exactly() {
         let entry = entry("random_walk", "{}", 0, 1001);
         let (budget, target) = (1000, 3000);
-        assert_eq!(entry.sequence(7).skip_to(target, &mut Budget::new(budget)), Err(Exhausted));
+        assert_eq!(Sequence::of(&entry, 7).skip_to(target, &mut Budget::new(budget)), Err(Exhausted));
         let mut series = Series::new(&entry);
-        let mut values = vec![f64::NAN; entry.units() as usize];
+        let mut values = vec![f64::NAN; entry.value_count() as usize];
         assert_eq!(series.fast_forward(target, budget, &mut values), Err(Exhausted));
         let reference: Vec<_> = SERIES.iter().map(|&k| replayed(&entry, k, 1, target + 1)).collect();
         for start in [0, 1, 500] {
             let mut series = Series::new(&entry);
-            let mut values = vec![f64::NAN; entry.units() as usize];
+            let mut values = vec![f64::NAN; entry.value_count() as usize];
             if start > 0 {
                 series.catch_up(start, budget, &mut values);
                 check_at("caught up", &series, &values, start, &reference, 1);

@@ -21,6 +21,7 @@
 //! Each question to the generator and each replayed tick costs one unit of a [`Budget`], so a
 //! fast-forward that would take too long stops and says so instead.
 
+use crate::config::Entry;
 use crate::functions::{Factory, Generator, Step};
 use std::num::NonZeroU64;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -121,6 +122,14 @@ impl Sequence {
     /// A sequence before its first tick, which will be tick 1.
     pub fn new(make: Factory, reset_interval: Option<NonZeroU64>) -> Self {
         Self::for_series(make, 0, reset_interval)
+    }
+
+    /// A fresh sequence for series `k` of `entry`, before its first tick: what the ticker drives,
+    /// and what anything that needs to know a series' values replays. Unless the entry's series
+    /// have values of their own ([`Entry::per_series`]), all have the values of series 0.
+    pub fn of(entry: &Entry, k: u64) -> Self {
+        let k = if entry.per_series { k } else { 0 };
+        Self::for_series(entry.factory.clone(), k, entry.reset_interval)
     }
 
     /// A sequence for series `series` of a fanned-out entry, before its first tick: its generator

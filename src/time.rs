@@ -1,5 +1,5 @@
-//! Where ticks fall in time: the [`Grid`] of tick times for each [`Align`]ment, and the time and
-//! duration notations that flags and the HTTP API read and write.
+//! Time: where ticks fall (the [`Grid`] of tick times for each [`Align`]ment), and the time and
+//! duration notations that flags, the HTTP API and the exports read and write.
 //!
 //! Pure code. Times are whole Unix milliseconds (`i64`), the resolution of Prometheus's
 //! timestamps and of `--interval`, so that tick times are exact: the arithmetic is on integers
@@ -202,7 +202,7 @@ pub fn parse_api_duration(s: &str) -> Result<u64, String> {
             .filter(|&ms| ms > 0)
             .ok_or_else(|| format!("{s:?}: zero or negative durations are not accepted; try a positive one"));
     }
-    let d = crate::cli::parse_duration(s)?;
+    let d = parse_duration(s)?;
     Ok(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
@@ -231,6 +231,42 @@ pub fn format_api_time(ms: i64) -> String {
         0 => format!("{sign}{}", abs / 1000),
         fraction => format!("{sign}{}.{fraction:03}", abs / 1000),
     }
+}
+
+/// Prometheus-style durations: one or more `<integer><unit>` with units ms, s, m, h, d (`1m30s`).
+/// Zero is rejected: an interval must be > 0.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration (e.g. 250ms, 10s, 1m, 1h30m)");
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_ms: u64 = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "" => return Err(format!("{s:?} has a number without a unit (ms, s, m, h, d)")),
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        let ms = number.checked_mul(unit_ms).ok_or_else(bad)?;
+        total = total.checked_add(Duration::from_millis(ms)).ok_or_else(bad)?;
+    }
+    if total.is_zero() {
+        return Err(format!("{s:?}: the interval must be greater than zero"));
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -300,7 +336,7 @@ mod tests {
         for (ms, text) in [(60_000, "1m"), (90_000, "1m30s"), (250, "250ms"), (93_600_000, "1d2h"), (1_500, "1s500ms")]
         {
             assert_eq!(format_duration(ms), text);
-            assert_eq!(u64::try_from(crate::cli::parse_duration(text).unwrap().as_millis()).unwrap(), ms);
+            assert_eq!(u64::try_from(parse_duration(text).unwrap().as_millis()).unwrap(), ms);
         }
     }
 
@@ -310,5 +346,17 @@ mod tests {
         assert_eq!(format_api_time(1_700_000_000_250), "1700000000.250");
         assert_eq!(format_api_time(1_700_000_000_005), "1700000000.005");
         assert_eq!(format_api_time(-1_500), "-1.500");
+    }
+
+    #[test]
+    fn flag_durations() {
+        let ok: &[(&str, u64)] =
+            &[("250ms", 250), ("10s", 10_000), ("1m", 60_000), ("1h30m", 5_400_000), ("1d", 86_400_000)];
+        for (s, ms) in ok {
+            assert_eq!(parse_duration(s), Ok(Duration::from_millis(*ms)), "{s}");
+        }
+        for s in ["", "s", "1x", "-1s", "1.5s", "99999999999999999999s", "18446744073709551615d"] {
+            assert!(parse_duration(s).is_err(), "{s}");
+        }
     }
 }

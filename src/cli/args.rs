@@ -1,10 +1,11 @@
 //! Command-line flags: raw arguments are parsed with pico-args, then checked and turned into
 //! [`Args`], so the rest of the program only sees valid values.
 
-use crate::config::is_metric_name;
+use super::preview::MAX_TICKS;
+use crate::config::{Options, DEFAULT_MAX_SERIES};
 use crate::error::Error;
-use crate::grid::{parse_time, Align};
-use crate::preview::MAX_TICKS;
+use crate::names::{is_metric_name, DEFAULT_NAMESPACE};
+use crate::time::{parse_duration, parse_time, Align};
 use std::ffi::OsString;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -51,13 +52,11 @@ pub struct Args {
 
 impl Args {
     /// What loading a config depends on besides the file.
-    pub fn config_options(&self) -> crate::config::Options {
-        crate::config::Options { namespace: self.namespace.clone(), max_series: self.max_series }
+    pub fn config_options(&self) -> Options {
+        Options { namespace: self.namespace.clone(), max_series: self.max_series }
     }
 }
 
-/// The default namespace, prefixing every configured metric name.
-pub const DEFAULT_NAMESPACE: &str = "test_metrics";
 /// The default port on the default host.
 pub const DEFAULT_PORT: u16 = 8000;
 /// The default time between ticks.
@@ -99,13 +98,20 @@ Flags:
 Endpoints: /metrics, /health, /, /api/v1/expected
 ";
 
-/// Parses the process's own arguments.
-pub fn parse_env() -> Result<Args, Error> {
-    parse(std::env::args_os().skip(1).collect())
+impl Args {
+    /// Parses the process's own arguments.
+    pub fn from_env() -> Result<Args, Error> {
+        Args::parse(std::env::args_os().skip(1).collect())
+    }
+
+    /// Parses arguments (without the program name).
+    pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
+        parse(raw)
+    }
 }
 
-/// Parses arguments (without the program name).
-pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
+/// Parses arguments (without the program name) into validated [`Args`].
+fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let usage = |m: String| Error::Usage(m);
     let mut p = pico_args::Arguments::from_vec(raw);
 
@@ -220,7 +226,7 @@ pub fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     }
 
     let max_series = match max_series {
-        None => crate::config::DEFAULT_MAX_SERIES,
+        None => DEFAULT_MAX_SERIES,
         Some(s) => s
             .parse::<u64>()
             .ok()
@@ -263,42 +269,6 @@ pub fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
         }
         _ => Err(bad()),
     }
-}
-
-/// Prometheus-style durations: one or more `<integer><unit>` with units ms, s, m, h, d (`1m30s`).
-/// Zero is rejected: an interval must be > 0.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("{s:?} is not a duration (e.g. 250ms, 10s, 1m, 1h30m)");
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
-        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let unit_ms: u64 = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "" => return Err(format!("{s:?} has a number without a unit (ms, s, m, h, d)")),
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        let ms = number.checked_mul(unit_ms).ok_or_else(bad)?;
-        total = total.checked_add(Duration::from_millis(ms)).ok_or_else(bad)?;
-    }
-    if total.is_zero() {
-        return Err(format!("{s:?}: the interval must be greater than zero"));
-    }
-    Ok(total)
 }
 
 #[cfg(test)]
@@ -406,18 +376,6 @@ mod tests {
         ];
         for (list, expected) in cases {
             assert_eq!(args(list).unwrap_err(), *expected, "{list:?}");
-        }
-    }
-
-    #[test]
-    fn durations() {
-        let ok: &[(&str, u64)] =
-            &[("250ms", 250), ("10s", 10_000), ("1m", 60_000), ("1h30m", 5_400_000), ("1d", 86_400_000)];
-        for (s, ms) in ok {
-            assert_eq!(parse_duration(s), Ok(Duration::from_millis(*ms)), "{s}");
-        }
-        for s in ["", "s", "1x", "-1s", "1.5s", "99999999999999999999s", "18446744073709551615d"] {
-            assert!(parse_duration(s).is_err(), "{s}");
         }
     }
 }

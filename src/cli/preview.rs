@@ -6,10 +6,11 @@
 //! so the preview is exactly what will be served at ticks 1 to N. Rows are ticks because N can be
 //! large: a long preview scrolls down, and its width depends only on the number of series.
 
+use super::output::to_stdout;
 use crate::config::{Config, Entry};
+use crate::engine::Sequence;
 use crate::error::Error;
-use crate::exposition::{escape_label_value, format_value};
-use crate::sequence::Sequence;
+use crate::exposition::{format_value, write_label_set};
 use std::io::{self, Write};
 
 /// The largest N `--preview` accepts: a million ticks is years of one-minute ticks, and still
@@ -22,17 +23,12 @@ const GAP: &str = "  ";
 /// Writes the preview of `config`'s first `ticks` values to stdout. A reader that goes away early
 /// (`--preview 1000 | head`) ends the preview quietly.
 pub fn print(config: &Config, ticks: u64) -> Result<(), Error> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match write(config, ticks, &mut out).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Output(e.to_string())),
-        _ => Ok(()),
-    }
+    to_stdout(|out| write(config, ticks, out)).map_err(|e| Error::Output(e.to_string()))
 }
 
 /// Writes the table: a header row (`tick`, then each series as `/metrics` names it), then one row
 /// per tick, every column right-aligned to its widest cell.
-pub fn write(config: &Config, ticks: u64, out: &mut impl Write) -> io::Result<()> {
+pub fn write(config: &Config, ticks: u64, out: &mut dyn Write) -> io::Result<()> {
     let names: Vec<String> = config.entries.iter().map(series_name).collect();
     let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
@@ -62,7 +58,7 @@ pub fn write(config: &Config, ticks: u64, out: &mut impl Write) -> io::Result<()
 /// Advances every series of `config` through ticks 1 to `ticks`, as the ticker does while serving,
 /// and hands each tick's values (in config order) to `row`.
 fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[f64]) -> io::Result<()>) -> io::Result<()> {
-    let mut sequences: Vec<Sequence> = config.entries.iter().map(|e| e.sequence(0)).collect();
+    let mut sequences: Vec<Sequence> = config.entries.iter().map(|e| Sequence::of(e, 0)).collect();
     let mut values = vec![0.0; sequences.len()];
     for n in 1..=ticks {
         for (sequence, value) in sequences.iter_mut().zip(values.iter_mut()) {
@@ -85,13 +81,7 @@ fn series_name(entry: &Entry) -> String {
         return format!("{}{which}", entry.describe_series());
     }
     let mut name = entry.sample_name();
-    if !entry.labels.is_empty() {
-        let labels: Vec<String> =
-            entry.labels_of(0).iter().map(|(k, v)| format!("{k}=\"{}\"", escape_label_value(v))).collect();
-        name.push('{');
-        name.push_str(&labels.join(","));
-        name.push('}');
-    }
+    write_label_set(entry.labels_of(0), &mut name);
     name
 }
 

@@ -1,0 +1,383 @@
+//! One config entry: its metric type, its labels and fan-out, and reading and checking its fields.
+
+use super::json::type_name;
+use crate::functions::{Factory, Lanes, Registry, Step};
+use crate::names::{counter_sample_name, is_label_name, is_metric_name, SELF_PREFIX};
+use crate::text::quoted;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+/// A metric type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Gauge,
+    Counter,
+}
+
+impl Kind {
+    /// The word used in `# TYPE` lines and in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gauge => "gauge",
+            Kind::Counter => "counter",
+        }
+    }
+}
+
+/// The value(s) of one label of an entry: one value, or several that fan the entry out into one
+/// series per value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelValues {
+    /// A plain label: `"queue": "default"`.
+    One(String),
+    /// A list of distinct values: `"region": ["eu", "us"]`.
+    List(Vec<String>),
+    /// The `series` label of `"series": N`: the values `0` to `N-1`.
+    Count(u64),
+}
+
+impl LabelValues {
+    /// How many values.
+    pub fn len(&self) -> u64 {
+        match self {
+            LabelValues::One(_) => 1,
+            LabelValues::List(values) => values.len() as u64,
+            LabelValues::Count(n) => *n,
+        }
+    }
+
+    /// Never true: every label has at least one value.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Value number `d` (0-based, `d < len()`).
+    pub fn get(&self, d: u64) -> Cow<'_, str> {
+        match self {
+            LabelValues::One(v) => Cow::Borrowed(v),
+            LabelValues::List(values) => Cow::Borrowed(&values[d as usize]),
+            LabelValues::Count(_) => Cow::Owned(d.to_string()),
+        }
+    }
+
+    /// Whether some value is in both.
+    pub(super) fn overlaps(&self, other: &LabelValues) -> bool {
+        use LabelValues::{Count, List, One};
+        let in_count = |v: &str, n: u64| v.parse::<u64>().is_ok_and(|x| x < n && x.to_string() == v);
+        match (self, other) {
+            (Count(_), Count(_)) => true,
+            (Count(n), One(v)) | (One(v), Count(n)) => in_count(v, *n),
+            (Count(n), List(vs)) | (List(vs), Count(n)) => vs.iter().any(|v| in_count(v, *n)),
+            (One(a), One(b)) => a == b,
+            (One(v), List(vs)) | (List(vs), One(v)) => vs.contains(v),
+            (List(a), List(b)) => {
+                let set: HashSet<&String> = a.iter().collect();
+                b.iter().any(|v| set.contains(v))
+            }
+        }
+    }
+}
+
+/// One validated config entry: one series, or several when a label has several values or
+/// `series` is given.
+pub struct Entry {
+    /// The `name` field as written.
+    pub name: String,
+    /// The metric name with the namespace prefix: the family name.
+    pub full_name: String,
+    pub kind: Kind,
+    /// The `custom_function` field.
+    pub function: String,
+    pub reset_interval: Option<NonZeroU64>,
+    /// Labels, sorted by name; a `series` field is the label `series` with [`LabelValues::Count`].
+    pub labels: Vec<(String, LabelValues)>,
+    /// How many series the entry expands to: the product of its labels' value counts.
+    pub series: u64,
+    /// Whether its series have values of their own (seeded functions give each series its own
+    /// seed, see `Generator::for_series`), rather than all sharing the entry's values.
+    pub per_series: bool,
+    /// For series with values of their own, a way to compute them all from one sequence's
+    /// position instead of a sequence each ([`crate::functions::Generator::lanes`]); then they
+    /// all restart together and share one cycle.
+    pub lanes: Option<Arc<dyn Lanes>>,
+    /// The HELP text as written, unescaped; see [`Entry::help`] for the one served.
+    pub help: Option<String>,
+    /// Makes the generators of this series.
+    pub factory: Factory,
+    /// Everything that decides this series' values and identity (type, name, labels, function,
+    /// params, reset_interval), as one comparable string: a reload keeps a series' place in its
+    /// sequence when this did not change.
+    pub definition: String,
+}
+
+impl Entry {
+    /// The name samples carry: counters end in `_total`.
+    pub fn sample_name(&self) -> String {
+        match self.kind {
+            Kind::Counter => counter_sample_name(&self.full_name),
+            Kind::Gauge => self.full_name.clone(),
+        }
+    }
+
+    /// The labels of series `k` (0-based, `k < series`): the entry's series are the cross product
+    /// of its label values, counted like digits with the last label (by name) varying fastest.
+    pub fn labels_of(&self, k: u64) -> Vec<(&str, Cow<'_, str>)> {
+        let mut digits = Vec::with_capacity(self.labels.len());
+        let mut rest = k;
+        for (_, values) in self.labels.iter().rev() {
+            digits.push(rest % values.len());
+            rest /= values.len();
+        }
+        digits.reverse();
+        self.labels.iter().zip(digits).map(|((name, values), d)| (name.as_str(), values.get(d))).collect()
+    }
+
+    /// How many values a tick holds for the entry: one per series when they differ, else one
+    /// that all its series share.
+    pub fn value_count(&self) -> u64 {
+        if self.per_series {
+            self.series
+        } else {
+            1
+        }
+    }
+
+    /// How many cycle starts a tick holds for the entry: one per series when each series
+    /// restarts on its own, else one for all (shared values, or lanes).
+    pub fn cycle_start_count(&self) -> u64 {
+        if self.per_series && self.lanes.is_none() {
+            self.series
+        } else {
+            1
+        }
+    }
+
+    /// `name{a="x",b="y"}` of series `k`, for log lines and messages.
+    pub fn series_name(&self, k: u64) -> String {
+        let labels: Vec<String> = self.labels_of(k).iter().map(|(name, v)| format!("{name}={v:?}")).collect();
+        if labels.is_empty() {
+            self.sample_name()
+        } else {
+            format!("{}{{{}}}", self.sample_name(), labels.join(","))
+        }
+    }
+
+    /// `name{a="x",region=["eu","us"],series=0..99}`: the entry with its fan-out, for summaries.
+    pub fn describe_series(&self) -> String {
+        let labels: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(name, values)| match values {
+                LabelValues::One(v) => format!("{name}={v:?}"),
+                LabelValues::List(vs) => format!("{name}={vs:?}"),
+                LabelValues::Count(n) => format!("{name}=0..{}", n - 1),
+            })
+            .collect();
+        if labels.is_empty() {
+            self.sample_name()
+        } else {
+            format!("{}{{{}}}", self.sample_name(), labels.join(","))
+        }
+    }
+
+    /// The HELP text: the one written in the config, or a sentence naming the type and function.
+    pub fn help(&self) -> String {
+        match &self.help {
+            Some(help) => help.clone(),
+            None => format!("Synthetic {} following the {} function.", self.kind.as_str(), self.function),
+        }
+    }
+}
+
+const FIELDS: &[&str] =
+    &["name", "metric_type", "custom_function", "reset_interval", "labels", "series", "help", "params"];
+
+pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Entry, String> {
+    let Value::Object(map) = item else {
+        return Err(format!("expected an object, got {}", type_name(item)));
+    };
+    if let Some(key) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!("unknown field {} (fields: {})", quoted(key), FIELDS.join(", ")));
+    }
+    let field = |name: &str, problem: String| format!("field {name:?}: {problem}");
+    let required_str = |name: &str| -> Result<&str, String> {
+        match map.get(name) {
+            None => Err(field(name, "missing (required)".into())),
+            Some(Value::String(s)) => Ok(s),
+            Some(v) => Err(field(name, format!("expected a string, got {}", type_name(v)))),
+        }
+    };
+    let optional = |name: &str| map.get(name).filter(|v| !v.is_null());
+
+    let name = required_str("name")?;
+    let full_name = if namespace.is_empty() { name.to_string() } else { format!("{namespace}_{name}") };
+    if name.is_empty() {
+        return Err(field("name", "must not be empty".into()));
+    }
+    if !is_metric_name(&full_name) {
+        return Err(field(
+            "name",
+            format!("{} is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", quoted(&full_name)),
+        ));
+    }
+    if full_name.starts_with(SELF_PREFIX) {
+        return Err(field(
+            "name",
+            format!("{} uses the prefix {SELF_PREFIX}, reserved for the exporter's own metrics", quoted(&full_name)),
+        ));
+    }
+
+    let kind = match required_str("metric_type")? {
+        "gauge" => Kind::Gauge,
+        "counter" => Kind::Counter,
+        other => return Err(field("metric_type", format!("{} is not a metric type (gauge, counter)", quoted(other)))),
+    };
+
+    let function = required_str("custom_function")?;
+    let params = match optional("params") {
+        None => None,
+        Some(Value::Object(p)) => Some(p),
+        Some(v) => return Err(field("params", format!("expected an object, got {}", type_name(v)))),
+    };
+    let factory = match registry.build(function, params) {
+        None => {
+            return Err(field(
+                "custom_function",
+                format!("unknown function {} (registered: {})", quoted(function), registry.names()),
+            ))
+        }
+        Some(Err(problem)) => return Err(field("params", problem)),
+        Some(Ok(factory)) => factory,
+    };
+    // A function registered from Rust may panic; at load that is a config error, not a crash.
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory().next(Step { i: 1, n: 1 })))
+        .map_err(|_| field("custom_function", format!("{function} panicked computing its first value")))?;
+    if !first.is_some_and(f64::is_finite) {
+        return Err(field("custom_function", format!("{function} gives no finite first value with these params")));
+    }
+
+    let reset_interval = match optional("reset_interval") {
+        None => None,
+        Some(v) => match v.as_u64() {
+            Some(n) => NonZeroU64::new(n),
+            None => return Err(field("reset_interval", format!("expected an integer ≥ 0, got {}", type_name(v)))),
+        },
+    };
+
+    let mut labels = match optional("labels") {
+        None => Vec::new(),
+        Some(Value::Object(l)) => parse_labels(l).map_err(|p| field("labels", p))?,
+        Some(v) => {
+            return Err(field(
+                "labels",
+                format!("expected an object of strings or lists of strings, got {}", type_name(v)),
+            ))
+        }
+    };
+    match optional("series") {
+        None => {}
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 => {
+                if labels.iter().any(|(name, _)| name == "series") {
+                    return Err(field("series", "adds the label \"series\", which the labels already have".into()));
+                }
+                labels.push(("series".into(), LabelValues::Count(n)));
+                labels.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            _ => return Err(field("series", format!("expected an integer ≥ 1, got {}", type_name(v)))),
+        },
+    }
+    let Some(series) = labels.iter().try_fold(1u64, |acc, (_, values)| acc.checked_mul(values.len())) else {
+        return Err("its labels and series fan out into more than 2⁶⁴ series".into());
+    };
+
+    let help = match optional("help") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => return Err(field("help", format!("expected a string, got {}", type_name(v)))),
+    };
+
+    let label_key: Vec<(&String, Value)> = labels
+        .iter()
+        .map(|(name, values)| {
+            let v = match values {
+                LabelValues::One(v) => Value::String(v.clone()),
+                LabelValues::List(vs) => serde_json::json!(vs),
+                LabelValues::Count(n) => serde_json::json!({ "count": n }),
+            };
+            (name, v)
+        })
+        .collect();
+    let definition = serde_json::json!([
+        kind.as_str(),
+        full_name,
+        label_key,
+        function,
+        params,
+        reset_interval.map_or(0, NonZeroU64::get)
+    ])
+    .to_string();
+    let per_series = series > 1 && factory().for_series(1).is_some();
+    let lanes = if per_series { factory().lanes() } else { None };
+    Ok(Entry {
+        definition,
+        name: name.to_string(),
+        full_name,
+        kind,
+        function: function.to_string(),
+        per_series,
+        lanes,
+        reset_interval,
+        labels,
+        series,
+        help,
+        factory,
+    })
+}
+
+fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, LabelValues)>, String> {
+    let mut labels = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        if !is_label_name(name) {
+            return Err(format!("{} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", quoted(name)));
+        }
+        if name.starts_with("__") {
+            return Err(format!(
+                "{} is reserved: label names starting with __ are for Prometheus itself",
+                quoted(name)
+            ));
+        }
+        let values = match value {
+            Value::String(s) => LabelValues::One(s.clone()),
+            Value::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                let mut seen = HashSet::with_capacity(items.len());
+                for item in items {
+                    let Value::String(s) = item else {
+                        return Err(format!(
+                            "{}: expected a list of strings, got {} in it",
+                            quoted(name),
+                            type_name(item)
+                        ));
+                    };
+                    if !seen.insert(s.as_str()) {
+                        return Err(format!("{}: the value {} is listed twice", quoted(name), quoted(s)));
+                    }
+                    values.push(s.clone());
+                }
+                if values.is_empty() {
+                    return Err(format!("{}: an empty list gives no series", quoted(name)));
+                }
+                LabelValues::List(values)
+            }
+            v => return Err(format!("{}: expected a string or a list of strings, got {}", quoted(name), type_name(v))),
+        };
+        labels.push((name.clone(), values));
+    }
+    // serde_json's map is ordered by key; sorting again keeps that true whatever its features.
+    labels.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(labels)
+}

@@ -1,0 +1,138 @@
+//! Reloading: a new config replaces the running one, and every series whose definition did not
+//! change keeps its place in its sequence.
+
+use super::series::Series;
+use super::state::{fast_forward, fresh, lock, unix_seconds, State};
+use crate::config::Config;
+use crate::error::Error;
+use crate::exposition::Catalog;
+use crate::time::Align;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a successful reload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReloadStats {
+    /// Series whose definition did not change: they keep their place in their sequence.
+    pub kept: u64,
+    /// New or changed series: they start at their first value.
+    pub started: u64,
+    /// Series no longer in the config.
+    pub removed: u64,
+}
+
+impl State {
+    /// Replaces the config. Series whose definition (name, labels, type, function, params,
+    /// reset_interval) did not change keep their sequence and so their place in it; removed ones
+    /// disappear; new ones start at their first value at once with `--align start`, and with
+    /// `--align wall-clock` are fast-forwarded to the current tick, as if they had always been
+    /// there (a series that cannot be, within [`FAST_FORWARD_BUDGET`], fails the reload and
+    /// changes nothing).
+    pub fn reload(&self, config: Config) -> Result<ReloadStats, Error> {
+        // With wall-clock alignment, the fast-forward of new series (up to a few tenths of a
+        // second each) happens before the engine lock is taken, so the ticker is not held up;
+        // under the lock they only catch up with the ticks that passed meanwhile.
+        let mut prepared: Vec<Option<(Series, Vec<f64>)>> = config.entries.iter().map(|_| None).collect();
+        if self.align == Align::WallClock {
+            let current = self.snapshot();
+            let known: std::collections::HashSet<&str> =
+                current.config.entries.iter().map(|e| e.definition.as_str()).collect();
+            for (index, entry) in config.entries.iter().enumerate() {
+                if !known.contains(entry.definition.as_str()) {
+                    let (mut series, mut values) = fresh(entry);
+                    fast_forward(&mut series, &mut values, current.ticks, index, entry, &config.source)?;
+                    prepared[index] = Some((series, values));
+                }
+            }
+        }
+        let mut engine = lock(&self.engine);
+        let engine = &mut *engine;
+        let n = engine.ticks;
+        // First every new entry's series, which may fail; only then is the engine changed.
+        let mut plan: Vec<Result<usize, AddedEntry>> = Vec::with_capacity(config.entries.len());
+        // Old entries by definition (unique within a config): a lookup each, so that reloading
+        // 100,000 entries is not 100,000² comparisons.
+        let mut by_definition: HashMap<&str, usize> = HashMap::with_capacity(engine.config.entries.len());
+        for (index, e) in engine.config.entries.iter().enumerate() {
+            by_definition.entry(e.definition.as_str()).or_insert(index);
+        }
+        for (index, entry) in config.entries.iter().enumerate() {
+            if let Some(old) = by_definition.remove(entry.definition.as_str()) {
+                plan.push(Ok(old));
+                continue;
+            }
+            plan.push(Err(match self.align {
+                Align::Start => {
+                    let (series, mut values) = fresh(entry);
+                    let mut series = series.starting_at(n.max(1));
+                    if n > 0 {
+                        series.advance(n, &mut values, &mut |_| {});
+                    }
+                    AddedEntry { series, values, start: n.max(1) }
+                }
+                Align::WallClock => {
+                    let (mut series, mut values) = prepared[index].take().unwrap_or_else(|| fresh(entry));
+                    fast_forward(&mut series, &mut values, n, index, entry, &config.source)?;
+                    AddedEntry { series, values, start: 1 }
+                }
+            }));
+        }
+        // Where each old entry's values begin.
+        let offsets: Vec<usize> = engine
+            .series
+            .iter()
+            .scan(0, |offset, series| {
+                let start = *offset;
+                *offset += series.value_count();
+                Some(start)
+            })
+            .collect();
+        let mut old: Vec<Option<Series>> = engine.series.drain(..).map(Some).collect();
+        let mut stats = ReloadStats { kept: 0, started: 0, removed: 0 };
+        let mut starts = Vec::with_capacity(plan.len());
+        let mut series = Vec::with_capacity(plan.len());
+        let mut values = Vec::with_capacity(config.entries.iter().map(|e| e.value_count() as usize).sum());
+        for (step, entry) in plan.into_iter().zip(&config.entries) {
+            match step {
+                Ok(index) => {
+                    stats.kept += entry.series;
+                    let kept = old[index].take().expect("each old entry is kept at most once");
+                    values.extend_from_slice(&engine.values[offsets[index]..offsets[index] + kept.value_count()]);
+                    series.push(kept);
+                    starts.push(engine.starts[index]);
+                }
+                Err(new) => {
+                    stats.started += entry.series;
+                    values.extend_from_slice(&new.values);
+                    series.push(new.series);
+                    starts.push(new.start);
+                }
+            }
+        }
+        stats.removed = old
+            .iter()
+            .zip(&engine.config.entries)
+            .filter(|(series, _)| series.is_some())
+            .map(|(_, entry)| entry.series)
+            .sum();
+        let config = Arc::new(config);
+        engine.catalog = Arc::new(Catalog::new(&config));
+        engine.config = config;
+        engine.series = series;
+        engine.values = Arc::new(values);
+        engine.starts = starts.into();
+        engine.reload_ok = true;
+        engine.reload_success_time = unix_seconds();
+        self.publish(engine, false);
+        Ok(stats)
+    }
+}
+
+/// The series of an entry that a reload adds (new, or changed), prepared before the engine
+/// changes.
+struct AddedEntry {
+    series: Series,
+    values: Vec<f64>,
+    /// See [`Snapshot::starts`].
+    start: u64,
+}

@@ -1,0 +1,345 @@
+//! The [`State`]: every entry's running series behind the engine lock, the tick that advances
+//! them together, and the immutable [`Snapshot`] that scrapes read.
+//!
+//! Two locks, always taken in this order: `engine` (the sequences; only the ticker and a reload
+//! take it) and `published` (the current snapshot; everyone takes it, briefly). A scrape clones the
+//! snapshot's `Arc` and lets go before it renders or writes anything, so neither a slow client nor
+//! a slow function can block the others. Each body of a snapshot (format × compression) is
+//! rendered at most once, by the first scrape that wants it, and then served as the same bytes
+//! until the next tick.
+//!
+//! Ticks fall on a [`Grid`]: from start-up, or (`--align wall-clock`) from the Unix epoch, in
+//! which case the first tick served is the one the clock says, reached by fast-forwarding every
+//! sequence from tick 1 ([`super::Sequence::skip_to`]).
+//!
+//! Each entry's series are driven by a [`Series`] (sequences, or one lead sequence and lanes);
+//! their values live in one flat vector per tick, shared by the engine and the snapshot it
+//! publishes, so a value is held once however many series there are.
+
+use super::series::{Restarted, Series};
+use super::snapshot::{snapshot_of, Snapshot};
+use super::{cannot_fast_forward, FAST_FORWARD_BUDGET};
+use crate::config::{Config, Entry};
+use crate::error::Error;
+use crate::exposition::Catalog;
+use crate::time::{now_ms, Align, Grid};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The shared state of the exporter.
+pub struct State {
+    pub(super) engine: Mutex<Engine>,
+    pub(super) published: Mutex<Published>,
+    pub(super) interval: Duration,
+    pub(super) started: Instant,
+    /// Unix time of start-up, in seconds.
+    pub(super) started_unix: f64,
+    pub(super) align: Align,
+    pub(super) grid: Grid,
+}
+
+/// What only the ticker and reloads touch.
+pub(super) struct Engine {
+    /// Per config entry, its running series.
+    pub(super) series: Vec<Series>,
+    /// Their values at the current tick, laid out as [`Snapshot::values`], which shares them.
+    pub(super) values: Arc<Vec<f64>>,
+    pub(super) config: Arc<Config>,
+    pub(super) catalog: Arc<Catalog>,
+    /// See [`Snapshot::starts`].
+    pub(super) starts: Arc<[u64]>,
+    /// The current tick number (0 before the first).
+    pub(super) ticks: u64,
+    /// The first tick this process served (0 before it).
+    pub(super) first: u64,
+    pub(super) reload_ok: bool,
+    pub(super) reload_success_time: f64,
+}
+
+/// What every reader needs.
+pub(super) struct Published {
+    pub(super) snapshot: Arc<Snapshot>,
+    pub(super) last_tick: Instant,
+}
+
+/// Health as `/health` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Health {
+    pub healthy: bool,
+    pub series: u64,
+    /// The tick being served (see [`Snapshot::ticks`]).
+    pub ticks: u64,
+    /// Unix time of that tick on its grid, in seconds.
+    pub tick_time: f64,
+    pub align: Align,
+    pub uptime: Duration,
+    pub since_last_tick: Duration,
+    pub interval: Duration,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Whole seconds, as Prometheus reports its own reload timestamps.
+pub(super) fn unix_seconds() -> f64 {
+    unix_now().floor()
+}
+
+/// Takes a lock even if a panic elsewhere poisoned it: the data behind both locks is only ever
+/// replaced whole, so it is still consistent, and one panic must not take scrapes down.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl State {
+    /// The state of `config` before its first tick, start-up aligned; call [`State::tick`] once to
+    /// serve tick 1.
+    pub fn new(config: Config, interval: Duration) -> Self {
+        Self::aligned(config, interval, Align::Start)
+    }
+
+    /// The state of `config` before its first tick, on the grid of `align`.
+    fn aligned(config: Config, interval: Duration, align: Align) -> Self {
+        let now = unix_now();
+        let grid = Grid::new(align, interval, (now * 1000.0).round() as i64);
+        let config = Arc::new(config);
+        let catalog = Arc::new(Catalog::new(&config));
+        let series: Vec<Series> = config.entries.iter().map(Series::new).collect();
+        let values = Arc::new(vec![f64::NAN; series.iter().map(Series::value_count).sum()]);
+        let starts = vec![1; config.entries.len()].into();
+        let engine = Engine {
+            series,
+            values,
+            config,
+            catalog,
+            starts,
+            ticks: 0,
+            first: 0,
+            reload_ok: true,
+            reload_success_time: unix_seconds(),
+        };
+        let snapshot = Arc::new(snapshot_of(&engine, grid, now));
+        State {
+            engine: Mutex::new(engine),
+            published: Mutex::new(Published { snapshot, last_tick: Instant::now() }),
+            interval,
+            started: Instant::now(),
+            started_unix: now,
+            align,
+            grid,
+        }
+    }
+
+    /// The state of `config` with its first tick served: tick 1 with `--align start`; with
+    /// `--align wall-clock`, the tick the clock says, every series fast-forwarded to it. A series
+    /// that cannot be fast-forwarded within [`FAST_FORWARD_BUDGET`] is a config error.
+    pub fn start(config: Config, interval: Duration, align: Align) -> Result<Self, Error> {
+        let state = Self::aligned(config, interval, align);
+        match align {
+            Align::Start => {
+                state.tick();
+            }
+            Align::WallClock => {
+                let clock = Instant::now();
+                let mut engine = lock(&state.engine);
+                let n = state.grid.tick_at(now_ms()).unwrap_or(1);
+                let config = engine.config.clone();
+                let engine = &mut *engine;
+                let mut values = Vec::clone(&engine.values);
+                for (index, (series, values)) in parts(&mut engine.series, &mut values).enumerate() {
+                    fast_forward(series, values, n, index, &config.entries[index], &config.source)?;
+                }
+                engine.values = Arc::new(values);
+                engine.ticks = n;
+                engine.first = n;
+                state.publish(engine, true);
+                log::info!(
+                    "every series fast-forwarded to tick {n} (wall-clock) in {:.3} s",
+                    clock.elapsed().as_secs_f64()
+                );
+            }
+        }
+        Ok(state)
+    }
+
+    /// The time between ticks.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// When the state was created: with `--align start`, tick k is due at
+    /// `started + (k-1)·interval`.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// How ticks are placed in time.
+    pub fn align(&self) -> Align {
+        self.align
+    }
+
+    /// Where ticks fall in time.
+    pub fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    pub(super) fn publish(&self, engine: &Engine, ticked: bool) {
+        let snapshot = Arc::new(snapshot_of(engine, self.grid, self.started_unix));
+        let mut published = lock(&self.published);
+        published.snapshot = snapshot;
+        if ticked {
+            published.last_tick = Instant::now();
+        }
+    }
+
+    /// Advances every series by one value and publishes the new snapshot. Restarts are logged at
+    /// warn, in one line per tick so that many series restarting together do not flood the log.
+    pub fn tick(&self) -> u64 {
+        let mut restarts: Vec<(usize, Restarted)> = Vec::new();
+        let mut engine = lock(&self.engine);
+        let engine = &mut *engine;
+        let n = engine.ticks + 1;
+        // A new vector: the published snapshot keeps the old one for as long as scrapes use it.
+        let mut values = Vec::clone(&engine.values);
+        for (index, (series, values)) in parts(&mut engine.series, &mut values).enumerate() {
+            series.advance(n, values, &mut |r| restarts.push((index, r)));
+        }
+        engine.values = Arc::new(values);
+        engine.ticks = n;
+        if engine.first == 0 {
+            engine.first = n;
+        }
+        self.publish(engine, true);
+        log::debug!("tick {n}");
+        if !restarts.is_empty() {
+            log::warn!("tick {n}: {}", describe_restarts(&engine.config, &restarts));
+        }
+        n
+    }
+
+    /// Moves every series to tick `target` at once, for a ticker that woke up late: the values
+    /// are those that ticking one at a time would give, fast-forwarded where possible. Restarts
+    /// on the way are not logged one by one.
+    pub fn tick_to(&self, target: u64) -> u64 {
+        let mut engine = lock(&self.engine);
+        if target <= engine.ticks + 1 {
+            drop(engine);
+            return self.tick();
+        }
+        let from = engine.ticks;
+        let engine = &mut *engine;
+        let mut values = Vec::clone(&engine.values);
+        for (series, values) in parts(&mut engine.series, &mut values) {
+            series.catch_up(target, FAST_FORWARD_BUDGET, values);
+        }
+        engine.values = Arc::new(values);
+        engine.ticks = target;
+        self.publish(engine, true);
+        log::warn!("the ticker was late: caught up from tick {from} to tick {target} at once");
+        target
+    }
+
+    /// Records a failed reload: the running config keeps serving.
+    pub fn reload_failed(&self) {
+        let mut engine = lock(&self.engine);
+        engine.reload_ok = false;
+        self.publish(&engine, false);
+    }
+
+    /// The current snapshot; the lock is held only to clone an `Arc`.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        lock(&self.published).snapshot.clone()
+    }
+
+    /// How many ticks have happened.
+    pub fn ticks(&self) -> u64 {
+        self.snapshot().ticks
+    }
+
+    /// Health: unhealthy when the ticker has missed two intervals.
+    pub fn health(&self) -> Health {
+        let (snapshot, last_tick) = {
+            let published = lock(&self.published);
+            (published.snapshot.clone(), published.last_tick)
+        };
+        let since_last_tick = last_tick.elapsed();
+        Health {
+            healthy: since_last_tick <= self.interval * 2,
+            series: snapshot.config.series(),
+            ticks: snapshot.ticks,
+            tick_time: self.grid.seconds(snapshot.ticks),
+            align: self.align,
+            uptime: self.started.elapsed(),
+            since_last_tick,
+            interval: self.interval,
+        }
+    }
+}
+
+/// Fast-forwards the series of entry number `index` to tick `n`, each within
+/// [`FAST_FORWARD_BUDGET`]; the error names the entry and says what to do.
+pub(super) fn fast_forward(
+    series: &mut Series,
+    values: &mut [f64],
+    n: u64,
+    index: usize,
+    entry: &Entry,
+    source: &str,
+) -> Result<(), Error> {
+    series.fast_forward(n, FAST_FORWARD_BUDGET, values).map_err(|_| {
+        cannot_fast_forward(
+            source,
+            index,
+            entry,
+            n,
+            "--align wall-clock: ",
+            "give it a smaller reset_interval, a longer --interval, or use --align start",
+        )
+    })
+}
+
+/// An entry's series before their first tick, with their values (NaN).
+pub(super) fn fresh(entry: &Entry) -> (Series, Vec<f64>) {
+    let series = Series::new(entry);
+    let values = vec![f64::NAN; series.value_count()];
+    (series, values)
+}
+
+/// Each entry's series with its part of `values` (laid out as [`Snapshot::values`]).
+pub(super) fn parts<'a>(
+    series: &'a mut [Series],
+    mut values: &'a mut [f64],
+) -> impl Iterator<Item = (&'a mut Series, &'a mut [f64])> {
+    series.iter_mut().map(move |series| {
+        let (mine, rest) = std::mem::take(&mut values).split_at_mut(series.value_count());
+        values = rest;
+        (series, mine)
+    })
+}
+
+/// `2 series restarted: ns_a (value not finite), ns_b_total{k="v"} (reset_interval reached)`,
+/// naming at most five entries or series.
+fn describe_restarts(config: &Config, restarts: &[(usize, Restarted)]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = restarts
+        .iter()
+        .take(SHOWN)
+        .map(|(index, restarted)| {
+            let entry = &config.entries[*index];
+            let name = match restarted.series {
+                Some(k) => entry.series_name(k),
+                None => entry.describe_series(),
+            };
+            format!("{name} ({})", restarted.why.describe())
+        })
+        .collect();
+    if restarts.len() > SHOWN {
+        names.push(format!("and {} more", restarts.len() - SHOWN));
+    }
+    let count: u64 = restarts
+        .iter()
+        .map(|(index, restarted)| if restarted.series.is_some() { 1 } else { config.entries[*index].series })
+        .sum();
+    format!("{count} series restarted: {}", names.join(", "))
+}

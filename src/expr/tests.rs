@@ -1,0 +1,312 @@
+//! The expression language's tests: evaluation, errors with their columns, limits, and the
+//! finiteness proofs.
+
+use super::*;
+
+#[track_caller]
+fn check(src: &str, i: f64, n: f64, expected: f64) {
+    let got = match Expr::parse(src) {
+        Ok(e) => e.eval(i, n),
+        Err(e) => panic!("{src:?} failed to parse: {e}"),
+    };
+    let tolerance = 1e-12 * expected.abs().max(1.0);
+    assert!(
+        got == expected || (got - expected).abs() <= tolerance,
+        "{src:?} at i={i}, n={n}: got {got}, expected {expected}"
+    );
+}
+
+#[track_caller]
+fn check_err(src: &str, column: usize, message: &str) {
+    let want = ParseError { column, message: message.to_string() };
+    assert_eq!(Expr::parse(src), Err(want), "source {src:?}");
+}
+
+#[test]
+fn evaluates_precedence_associativity_and_functions() {
+    let cases: &[(&str, f64, f64, f64)] = &[
+        ("-2^2", 0.0, 0.0, -4.0),
+        ("2^3^2", 0.0, 0.0, 512.0),
+        ("2**3**2", 0.0, 0.0, 512.0),
+        ("(-2)^2", 0.0, 0.0, 4.0),
+        ("2^-1", 0.0, 0.0, 0.5),
+        ("1-2-3", 0.0, 0.0, -4.0),
+        ("8/4/2", 0.0, 0.0, 1.0),
+        ("7%4", 0.0, 0.0, 3.0),
+        ("-7%4", 0.0, 0.0, -3.0),
+        ("2+3*4", 0.0, 0.0, 14.0),
+        ("(2+3)*4", 0.0, 0.0, 20.0),
+        ("-i^2", 3.0, 0.0, -9.0),
+        ("--2", 0.0, 0.0, 2.0),
+        ("+2", 0.0, 0.0, 2.0),
+        ("i*i + 3", 4.0, 0.0, 19.0),
+        ("n - i", 2.0, 10.0, 8.0),
+        ("min(i, 3)", 5.0, 0.0, 3.0),
+        ("max(1,2)", 0.0, 0.0, 2.0),
+        ("max(1, 7, 2)", 0.0, 0.0, 7.0),
+        ("pow(2, 10)", 0.0, 0.0, 1024.0),
+        ("sqrt(16)", 0.0, 0.0, 4.0),
+        ("abs(-3)", 0.0, 0.0, 3.0),
+        ("floor(2.7)", 0.0, 0.0, 2.0),
+        ("ceil(2.1)", 0.0, 0.0, 3.0),
+        ("round(2.5)", 0.0, 0.0, 3.0),
+        ("round(-2.5)", 0.0, 0.0, -3.0),
+        ("ln(e)", 0.0, 0.0, 1.0),
+        ("log10(1000)", 0.0, 0.0, 3.0),
+        ("exp(0)", 0.0, 0.0, 1.0),
+        ("sin(pi/2)", 0.0, 0.0, 1.0),
+        ("cos(0)", 0.0, 0.0, 1.0),
+        ("tan(0)", 0.0, 0.0, 0.0),
+        ("1e3", 0.0, 0.0, 1000.0),
+        (".5", 0.0, 0.0, 0.5),
+        ("2.5E-3", 0.0, 0.0, 0.0025),
+        (" \t2 *\n( i + 1 )\n", 3.0, 0.0, 8.0),
+    ];
+    for &(src, i, n, expected) in cases {
+        check(src, i, n, expected);
+    }
+}
+
+#[test]
+fn integer_results_are_exact() {
+    let square = Expr::parse("i*i").unwrap();
+    let power = Expr::parse("2^i").unwrap();
+    for i in 1..=200 {
+        let x = f64::from(i);
+        assert_eq!(square.eval(x, 1.0), x * x, "i*i at i={i}");
+        assert_eq!(power.eval(x, 1.0), 2f64.powi(i), "2^i at i={i}");
+    }
+}
+
+#[test]
+fn reports_errors_with_columns() {
+    let known = "sin, cos, tan, exp, ln, log10, sqrt, abs, floor, ceil, round, min, max, pow";
+    let cases: &[(&str, usize, &str)] = &[
+        ("", 1, "empty expression"),
+        ("   ", 1, "empty expression"),
+        ("1 +", 4, "unexpected end of expression"),
+        ("(1", 3, "missing ')'"),
+        ("sin(1", 6, "missing ')'"),
+        ("1)", 2, "unexpected ')'"),
+        ("i*", 3, "unexpected end of expression"),
+        ("x", 1, "unknown variable 'x' (valid: i, n, pi, e)"),
+        ("sin", 1, "function 'sin' must be called with parentheses"),
+        ("sin(1,2)", 1, "sin takes 1 argument, got 2"),
+        ("sin()", 1, "sin takes 1 argument, got 0"),
+        ("min(1)", 1, "min takes at least 2 arguments, got 1"),
+        ("1+pow(1)", 3, "pow takes 2 arguments, got 1"),
+        ("1 $ 2", 3, "unexpected character '$'"),
+        ("1e", 1, "invalid number '1e'"),
+        ("1 + 2e+", 5, "invalid number '2e+'"),
+        (".", 1, "invalid number '.'"),
+        ("2 3", 3, "unexpected number '3'"),
+        ("2 x", 3, "unexpected name 'x'"),
+        ("é", 1, "unexpected character 'é'"),
+        ("i + é", 5, "unexpected character 'é'"),
+        ("*2", 1, "unexpected '*'"),
+        ("2 ** ** 2", 6, "unexpected '**'"),
+        (",", 1, "unexpected ','"),
+        ("pow(2,)", 7, "unexpected ')'"),
+        ("1) $", 2, "unexpected ')'"),
+    ];
+    for &(src, column, message) in cases {
+        check_err(src, column, message);
+    }
+    let msg = format!("unknown function 'foo' (known: {known})");
+    check_err("foo(1)", 1, &msg);
+}
+
+#[test]
+fn bounds_length_and_depth() {
+    let too_long = "expression too long (more than 4096 characters)";
+    check_err(&"(".repeat(100_000), 4097, too_long);
+    check_err(&format!("{}x", "-".repeat(100_000)), 4097, too_long);
+    check("1+".repeat(2047).as_str().trim_end_matches('+'), 0.0, 0.0, 2047.0);
+
+    let too_deep = "expression nested too deeply (more than 256 levels)";
+    check_err(&format!("{}1", "(".repeat(4000)), 257, too_deep);
+    check_err(&format!("{}1", "-".repeat(4000)), 257, too_deep);
+    check_err(&format!("{}2", "2^".repeat(2000)), 2 * 257, too_deep);
+    check_err(&format!("{}0", "sin(".repeat(1000)), 4 * 257, too_deep);
+    let deepest = format!("{}i{}", "(".repeat(256), ")".repeat(256));
+    check(&deepest, 7.0, 0.0, 7.0);
+}
+
+#[test]
+fn never_panics_on_short_inputs() {
+    let atoms = ["1", "i", "(", ")", "-", "^", "*", ",", "e", "é", " ", ".", "min"];
+    for a in atoms {
+        for b in atoms {
+            for c in atoms {
+                if let Ok(e) = Expr::parse(&format!("{a}{b}{c}")) {
+                    e.eval(2.0, 3.0);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn renders_caret_under_column() {
+    let e = Expr::parse("i*i)").unwrap_err();
+    assert_eq!(e.to_string(), "unexpected ')' at column 4");
+    assert_eq!(e.render("i*i)"), "unexpected ')' at column 4\n  i*i)\n     ^");
+    let src = "i\t+ é";
+    let e = Expr::parse(src).unwrap_err();
+    let want = "unexpected character 'é' at column 5\n  i + é\n      ^";
+    assert_eq!(e.render(src), want);
+    let _: &dyn std::error::Error = &e;
+}
+
+#[test]
+fn control_and_invisible_characters_are_never_printed_raw() {
+    // Found by fuzzing (fuzz/fuzz_targets/expr.rs): a NUL after the bad character reached
+    // the terminal as it was.
+    let src = ":\u{4e2}\0\0i";
+    let e = Expr::parse(src).unwrap_err();
+    assert_eq!(e.render(src), "unexpected character ':' at column 1\n  :\u{4e2}\u{fffd}\u{fffd}i\n  ^");
+    let src = "i +\u{7}";
+    assert_eq!(
+        Expr::parse(src).unwrap_err().render(src),
+        "unexpected character '\\u{7}' at column 4\n  i +\u{fffd}\n     ^"
+    );
+    let src = "i\u{200b}";
+    assert_eq!(Expr::parse(src).unwrap_err().to_string(), "unexpected character '\\u{200b}' at column 2");
+    let src = "'";
+    assert_eq!(Expr::parse(src).unwrap_err().render(src), "unexpected character '\\'' at column 1\n  '\n  ^");
+}
+
+#[test]
+fn a_long_unknown_name_is_cut_in_the_message() {
+    // Found by the config fuzzer: a 2,000-character name made a 2 kB message.
+    let name = "a".repeat(2000);
+    let e = Expr::parse(&format!("i+{name}")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("unknown variable '{}… (2000 characters)' (valid: i, n, pi, e) at column 3", &name[..60])
+    );
+    let e = Expr::parse(&format!("{name}(i)")).unwrap_err();
+    assert!(e.to_string().starts_with(&format!("unknown function '{}… (2000 characters)' (known: ", &name[..60])));
+}
+
+#[test]
+fn a_long_source_is_shown_around_the_column() {
+    let src = format!("{}+)", "i+".repeat(100));
+    let e = Expr::parse(&src).unwrap_err();
+    assert_eq!(e.column, 202);
+    let shown = format!("…{}+)", "i+".repeat(39));
+    assert_eq!(e.render(&src), format!("unexpected ')' at column 202\n  {shown}\n  {}^", " ".repeat(80)));
+    let src = format!("({}", "i+".repeat(100));
+    let e = Expr::parse(&src).unwrap_err();
+    assert_eq!(e.render(&src).lines().nth(1), Some(format!("  …{}", &src[121..]).as_str()));
+    let src = format!("$ {}", "i+".repeat(100));
+    let e = Expr::parse(&src).unwrap_err();
+    assert_eq!(e.render(&src), format!("unexpected character '$' at column 1\n  {}…\n  ^", &src[..80]));
+    let long = "1".repeat(5000);
+    let e = Expr::parse(&long).unwrap_err();
+    assert!(e.render(&long).len() < 300, "{}", e.render(&long));
+}
+
+#[test]
+fn division_by_zero_is_ieee() {
+    check("1/0", 0.0, 0.0, f64::INFINITY);
+    check("-1/(n-n)", 0.0, 4.0, f64::NEG_INFINITY);
+    assert!(Expr::parse("0/0").unwrap().eval(0.0, 0.0).is_nan());
+    assert!(Expr::parse("1%0").unwrap().eval(0.0, 0.0).is_nan());
+}
+
+#[test]
+fn finite_over_proves_what_it_can_and_only_what_is_true() {
+    let proven = |src: &str, i: (f64, f64), n: (f64, f64)| Expr::parse(src).unwrap().finite_over(i, n);
+    let big = (1.0, 4e9);
+    for (src, i, n, expected) in [
+        ("100*n + 20*sin(2*pi*n/60)", big, big, true),
+        ("i*i + 3", big, big, true),
+        ("i**i", (1.0, 130.0), big, true),
+        ("i**i", (1.0, 200.0), big, false),
+        ("1/(n-5)", big, (1.0, 4.0), true),
+        ("1/(n-5)", big, (1.0, 10.0), false),
+        ("1/(n-5)", big, (6.0, 1e9), true),
+        ("ln(n)", big, (1.0, 1e9), true),
+        ("ln(n-1)", big, (1.0, 1e9), false),
+        ("sqrt(n-1)", big, (1.0, 1e9), true),
+        ("sqrt(n-2)", big, (1.0, 1e9), false),
+        ("n % 7 + i % 3", big, big, true),
+        ("n % (i - 1)", (1.0, 5.0), big, false),
+        ("2^i", (1.0, 900.0), big, true),
+        ("2^i", (1.0, 1100.0), big, false),
+        ("exp(n)", big, (1.0, 690.0), true),
+        ("exp(n)", big, (1.0, 800.0), false),
+        ("tan(n)", big, big, false),
+        ("tan(n/1000)", big, (0.0, 1000.0), true),
+        ("(-2)^i", big, big, false),
+        ("(n-10)^2 + 1/((n-10)^2 + 1)", big, (1.0, 100.0), true),
+        ("1/((n-10)^2)", big, (1.0, 100.0), false),
+        ("min(n, 5) + max(abs(i - 9), 1)", big, big, true),
+        ("1/abs(n-3)", big, (1.0, 5.0), false),
+        ("1e999", big, big, false),
+        ("0*n", big, big, true),
+    ] {
+        assert_eq!(proven(src, i, n), expected, "{src} over i {i:?}, n {n:?}");
+    }
+}
+
+/// Whatever the expression and the box, a proof of finiteness is never wrong: every point of
+/// a proven box (its corners, and points spread over it) evaluates to a finite number.
+#[test]
+fn finite_over_is_never_wrong() {
+    let sources = [
+        "i*i + 3",
+        "100*n + 20*sin(2*pi*n/60)",
+        "1/(n-5)",
+        "i**i",
+        "2^i",
+        "ln(n - 3)",
+        "sqrt(i - 4)",
+        "exp(n/10)",
+        "n % (i - 3)",
+        "1/(i*i - 9*i + 20)",
+        "tan(n/100)",
+        "(i - 7)^-2",
+        "(n - 20)^3 / (i - 2)",
+        "log10(abs(n - 8))",
+        "pow(i, n/50)",
+        "pow(i - 5, 0.5)",
+        "floor(n/3) / ceil(i/4)",
+        "1/round(n/10 - 2)",
+        "min(1/(i-3), 2) + max(n, 1/(n-40))",
+        "10^(n/10)",
+    ];
+    let mut rng = crate::splitmix::SplitMix64(7);
+    let mut proofs = 0;
+    for src in sources {
+        let expr = Expr::parse(src).unwrap();
+        for _ in 0..300 {
+            let lo_i = 1 + rng.next_u64() % 60;
+            let lo_n = 1 + rng.next_u64() % 200;
+            let (hi_i, hi_n) = (lo_i + rng.next_u64() % 40, lo_n + rng.next_u64() % 400);
+            if !expr.finite_over((lo_i as f64, hi_i as f64), (lo_n as f64, hi_n as f64)) {
+                continue;
+            }
+            proofs += 1;
+            for i in lo_i..=hi_i {
+                for n in (lo_n..=hi_n).step_by(7).chain([hi_n]) {
+                    let v = expr.eval(i as f64, n as f64);
+                    assert!(
+                        v.is_finite(),
+                        "{src} proven finite over i {lo_i}..={hi_i}, n {lo_n}..={hi_n}, but {v} at ({i}, {n})"
+                    );
+                }
+            }
+        }
+    }
+    // Most boxes of most sources are proven; the check above is not vacuous.
+    assert!(proofs > 2000, "{proofs} proofs");
+}
+
+#[test]
+fn detects_uses_of_n() {
+    for (src, uses) in [("i*i", false), ("pi + e", false), ("n", true), ("min(i, 2*n)", true)] {
+        assert_eq!(Expr::parse(src).unwrap().uses_n(), uses, "{src}");
+    }
+}

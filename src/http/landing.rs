@@ -1,0 +1,40 @@
+//! The landing page, `/`: links to the endpoints and a table of the configured entries.
+
+use crate::engine::Snapshot;
+use crate::exposition::format_value;
+
+/// The landing page: links to the endpoints and a table of the configured entries, each with its
+/// series count, type, function and current value (that of its first series).
+pub(super) fn page(snapshot: &Snapshot) -> String {
+    let mut rows = String::new();
+    let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
+    let mut index = 0;
+    for entry in &snapshot.config.entries {
+        // Series of an entry with values of their own show the first one's.
+        let value = format_value(snapshot.values[index], &mut floats, &mut ints);
+        index += entry.value_count() as usize;
+        rows.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            html(&entry.describe_series()),
+            entry.series,
+            entry.kind.as_str(),
+            html(&entry.function),
+            value,
+        ));
+    }
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>metrics-generator</title></head>\n<body>\n\
+         <h1>metrics-generator</h1>\n<p><a href=\"/metrics\">/metrics</a> · <a href=\"/health\">/health</a> · \
+         <a href=\"/-/healthy\">/-/healthy</a> · <a href=\"/-/ready\">/-/ready</a></p>\n\
+         <p>{} series from {}, tick {}.</p>\n\
+         <table>\n<tr><th>metric</th><th>series</th><th>type</th><th>function</th><th>value</th></tr>\n{rows}</table>\n\
+         </body></html>\n",
+        snapshot.config.series(),
+        html(&snapshot.config.source),
+        snapshot.ticks,
+    )
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

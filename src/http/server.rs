@@ -1,0 +1,102 @@
+//! The HTTP server's side of each request: the handler tiny_http calls on the connection's
+//! thread, responses whose bodies are shared without copying, and giving up on a client that
+//! stalls its answer. Handlers only read: they clone the current snapshot's `Arc` and write its
+//! bytes with no lock held.
+
+use super::routes::handle;
+use crate::engine::{Snapshot, State};
+use crate::exposition::Format;
+use std::io::{ErrorKind, Read};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tiny_http::{Header, Response, StatusCode};
+
+/// A client that takes this long to accept one piece of its answer (8 kB) has stalled, and is
+/// given up on: the answer is cut short and the connection closed. The socket's write timeout
+/// (`serve.rs`) alone was not enough: when it ends, a send blocked on a client that reads nothing
+/// can still return having queued a few more bytes (the kernel makes room in the client's full
+/// buffer), and the next send blocks again, so an answer could trickle out forever. With both, a
+/// client that reads nothing holds its connection's thread for a few write timeouts (about 15 s
+/// measured); then its connection is closed.
+pub const STALLED: Duration = Duration::from_secs(5);
+
+/// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
+pub type Reload = dyn Fn() -> Result<String, String> + Send + Sync;
+
+/// What answers each request, on the thread of the connection it came on (tiny_http patch 7, see
+/// `vendor/tiny_http/PATCHES.md`): every connection has a thread of its own, so a client slow to
+/// take its answers holds up only itself, and a request crosses no thread. A connection whose
+/// answer could not be sent whole (a client given up on, see [`STALLED`]) is closed at once:
+/// what the client reads next would not be a response, and the thread is free for others.
+pub fn handler(state: Arc<State>, reload: Arc<Reload>) -> Arc<tiny_http::Handler> {
+    Arc::new(move |request| {
+        // A panic while answering (a bug) must not cost the connection's thread: it is contained
+        // here, and the request, dropped unanswered, gets a 500 from tiny_http.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &state, &*reload))) {
+            Ok(sent) => sent,
+            Err(_) => {
+                log::warn!("a request handler panicked; the request got a 500");
+                true
+            }
+        }
+    })
+}
+
+/// A response body: owned bytes, or a body of a snapshot, shared without copying.
+pub(super) enum Body {
+    Owned(Vec<u8>),
+    Metrics(Arc<Snapshot>, Format, bool),
+}
+
+impl AsRef<[u8]> for Body {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Body::Owned(bytes) => bytes,
+            Body::Metrics(snapshot, format, gzip) => snapshot.body(*format, *gzip),
+        }
+    }
+}
+
+/// A body being sent: what tiny_http reads from to write the answer. It reads in pieces of 8 kB,
+/// each once the previous one is written; when the previous piece took [`STALLED`] or more, the
+/// client has stalled, and the read fails, which ends the answer.
+pub(super) struct Sending {
+    body: Body,
+    sent: usize,
+    last_read: Option<Instant>,
+}
+
+impl Read for Sending {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let now = Instant::now();
+        if self.last_read.is_some_and(|last| now.duration_since(last) >= STALLED) {
+            return Err(std::io::Error::new(
+                ErrorKind::TimedOut,
+                format!("the client took more than {STALLED:?} to take 8 kB, after {} bytes", self.sent),
+            ));
+        }
+        self.last_read = Some(now);
+        let rest = &self.body.as_ref()[self.sent..];
+        let n = rest.len().min(buffer.len());
+        buffer[..n].copy_from_slice(&rest[..n]);
+        self.sent += n;
+        Ok(n)
+    }
+}
+
+pub(super) type Reply = Response<Sending>;
+
+pub(super) fn header(name: &str, value: &str) -> Header {
+    // Every name and value passed here is ASCII text written in this file.
+    Header::from_bytes(name, value).expect("static ASCII header")
+}
+
+pub(super) fn reply(status: u16, content_type: &str, body: Body) -> Reply {
+    let length = body.as_ref().len();
+    let sending = Sending { body, sent: 0, last_read: None };
+    Response::new(StatusCode(status), vec![header("Content-Type", content_type)], sending, Some(length), None)
+}
+
+pub(super) fn text(status: u16, message: &str) -> Reply {
+    reply(status, "text/plain; charset=utf-8", Body::Owned(format!("{message}\n").into_bytes()))
+}

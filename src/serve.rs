@@ -1,0 +1,200 @@
+//! Running the exporter: [`run`] does what the flags ask (a mode that prints and exits, or
+//! serving); [`start`] loads the config, runs the first tick, binds the socket and starts the
+//! ticker and the server, in that order; the [`Reloader`] and the signal thread.
+
+use crate::cli::{self, exports, output, preview, Args, Mode};
+use crate::config;
+use crate::engine::{self, State};
+use crate::error::Error;
+use crate::functions::Registry;
+use crate::http;
+use crate::names::VERSION;
+use crate::time::Align;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Does what `args` asks for with the functions of `registry`: serves until SIGTERM or SIGINT, or
+/// prints what was asked and returns.
+pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
+    match args.mode {
+        Mode::Help => output::print(cli::args::HELP)?,
+        Mode::Version => output::print(&format!("metrics-generator {VERSION}\n"))?,
+        Mode::ListFunctions => output::print(&registry.describe())?,
+        Mode::CheckConfig => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            output::print(&cli::check::summary(&config))?;
+        }
+        Mode::Preview(ticks) => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            preview::print(&config, ticks)?;
+        }
+        Mode::ExportPromtool { ref path, ticks } => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            exports::to_file(path, |out| exports::promtool_tests(&config, args.interval, ticks, out))?;
+        }
+        Mode::ExportOpenMetrics { ref path, start_ms, ticks } => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            exports::to_file(path, |out| {
+                exports::openmetrics(&config, args.align, args.interval, start_ms, ticks, out)
+            })?;
+        }
+        Mode::Serve => {
+            // Handlers are registered before anything else, so that a SIGTERM sent as soon as the
+            // `listening on` line appears is never lost (as PID 1, an unhandled one is ignored);
+            // signals that arrive during start-up wait in the iterator.
+            let signals = signal_hook::iterator::Signals::new(SIGNALS)
+                .map_err(|e| Error::Startup(format!("cannot install signal handlers: {e}")))?;
+            let running = start(args, registry)?;
+            handle_signals(signals, running.reloader.clone())?;
+            running.wait();
+        }
+    }
+    Ok(())
+}
+
+/// A running exporter: ticking and answering requests on its own threads.
+pub struct Running {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// The shared state, for inspection.
+    pub state: Arc<State>,
+    /// Reloads the config from where it was first loaded.
+    pub reloader: Arc<Reloader>,
+}
+
+impl Running {
+    /// Blocks for good: the exporter serves until the process ends, through a signal. (The
+    /// connection threads are not joined: their number changes with the load.)
+    pub fn wait(self) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// Loads the config, runs tick 1, binds the listen address and starts the ticker and the
+/// server. Signals are not handled here (see [`run`]), so tests can run exporters in-process.
+pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
+    let options = args.config_options();
+    let config = config::load(args.config.as_deref(), &options, &registry)?;
+    let (series, source) = (config.series(), config.source.clone());
+    // The first tick happens at start-up, so the very first scrape already shows values: tick 1,
+    // or with --align wall-clock the tick the clock says.
+    let state = Arc::new(State::start(config, args.interval, args.align)?);
+    let listen_error =
+        |e: &dyn std::fmt::Display| Error::Listen { address: args.listen.to_string(), message: e.to_string() };
+    let listener = bind(args.listen).map_err(|e| listen_error(&e))?;
+    let reloader = Arc::new(Reloader { path: args.config.clone(), options, registry, state: state.clone() });
+    let reload_from_http = reloader.clone();
+    let reload: Arc<http::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
+    let handler = http::handler(state.clone(), reload);
+    let server = tiny_http::Server::from_listener_with_handler(listener, handler).map_err(|e| listen_error(&e))?;
+    let addr = server.server_addr().to_ip().unwrap_or(args.listen);
+    log::info!(
+        "serving {series} series from {source}, one tick every {:?}, aligned to {}",
+        args.interval,
+        match args.align {
+            Align::Start => "start-up",
+            Align::WallClock => "the wall clock",
+        }
+    );
+    log::info!("listening on http://{addr}");
+    let ticker_state = state.clone();
+    std::thread::Builder::new()
+        .name("ticker".into())
+        .spawn(move || engine::run_ticker(&ticker_state))
+        .map_err(|e| Error::Startup(format!("cannot start the ticker thread: {e}")))?;
+    // The server answers for as long as it lives, which is as long as the process.
+    std::mem::forget(server);
+    Ok(Running { addr, state, reloader })
+}
+
+/// How long one send to a client may block: long enough for any real scraper, short enough that a
+/// client that never reads frees its connection's thread (with the HTTP server's `STALLED`, which gives up on a
+/// client that takes that long to accept one piece of its answer).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a connection may send nothing before it is closed. Longer than common scrape
+/// intervals, so a scraper's keep-alive connection survives between scrapes.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Binds the listening socket with the timeouts above, TCP_NODELAY and a deep backlog. On Linux,
+/// accepted sockets inherit these options, which is how they reach tiny_http's connections.
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // A restarted exporter can bind again at once, with old connections still in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    socket.set_read_timeout(Some(READ_TIMEOUT))?;
+    // tiny_http writes the head and the body of a response separately; without TCP_NODELAY,
+    // Nagle's algorithm holds the body back until the client's delayed ACK, 40 ms per request.
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// Reads the config again from where it was first loaded, on SIGHUP or `POST /-/reload`.
+pub struct Reloader {
+    path: Option<PathBuf>,
+    options: config::Options,
+    registry: Registry,
+    state: Arc<State>,
+}
+
+impl Reloader {
+    /// Loads and validates the config; a valid one replaces the running one (see
+    /// [`State::reload`]), an invalid one (or one whose new series cannot be fast-forwarded with
+    /// `--align wall-clock`) is logged and changes nothing but the reload metrics.
+    pub fn reload(&self) -> Result<String, Error> {
+        let reloaded = config::load(self.path.as_deref(), &self.options, &self.registry).and_then(|config| {
+            let (series, source) = (config.series(), config.source.clone());
+            self.state.reload(config).map(|stats| (stats, series, source))
+        });
+        match reloaded {
+            Ok((stats, series, source)) => {
+                let summary = format!(
+                    "config {source} reloaded: {series} series ({} kept their place, {} started, {} removed)",
+                    stats.kept, stats.started, stats.removed
+                );
+                log::info!("{summary}");
+                Ok(summary)
+            }
+            Err(e) => {
+                self.state.reload_failed();
+                log::error!("reload rejected, the running config keeps serving: {e}");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The signals the exporter handles.
+const SIGNALS: [i32; 3] = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP];
+
+/// SIGTERM and SIGINT end the process at once with status 0; SIGHUP reloads the config. Handlers
+/// are installed explicitly because a process running as PID 1 in a container gets no default
+/// action for SIGTERM and SIGINT.
+fn handle_signals(mut signals: signal_hook::iterator::Signals, reloader: Arc<Reloader>) -> Result<(), Error> {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if signal == SIGHUP {
+                    log::info!("SIGHUP received, reloading the config");
+                    // The outcome is logged by reload itself.
+                    let _ = reloader.reload();
+                    continue;
+                }
+                let name = if signal == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                log::info!("{name} received, exiting");
+                std::process::exit(0);
+            }
+        })
+        .map_err(|e| Error::Startup(format!("cannot start the signal thread: {e}")))?;
+    Ok(())
+}
