@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 /// The seed random functions use when the config gives none, so a config always gives one series.
 pub const DEFAULT_SEED: u64 = 42;
 
-/// Formats an error about one param the way [`Registry::build`] reports them.
+/// Formats an error about one param the way [`super::Registry::build`] reports them.
 pub fn param_error(name: &str, problem: &str) -> String {
     format!("param {name:?}: {problem}")
 }
