@@ -118,7 +118,7 @@ fn a_million_ticks_through_every_function() {
         soak();
         return;
     }
-    let _heavy = crate::harness::heavy();
+    let _heavy = crate::support::heavy();
     let test = "soak::a_million_ticks_through_every_function";
     let out = Command::new(std::env::current_exe().expect("the test binary"))
         .args([test, "--exact", "--nocapture", "--test-threads", "1"])

@@ -1,11 +1,11 @@
-//! The config corpus, `tests/corpus`: every file under `bad/` is refused at load with exit status 2
+//! The config corpus, `tests/data/corpus`: every file under `bad/` is refused at load with exit status 2
 //! and exactly the message its `.expected` file holds (the text after `error: config <path>: `,
 //! then the caret lines of a bad expression), never a panic or a hang; every file under `good/` is
 //! accepted. The two big bad configs, a 50 MB file and 100,000 entries, are generated here into a
 //! temp directory rather than committed, as is a valid config of 100,000 entries that must load,
 //! serve and reload in bounded time.
 
-use crate::harness::{bin, parse_response, root, Exporter, TempDir};
+use crate::support::{bin, parse_response, root, Exporter, TempDir};
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// The `.json` files of one corpus folder, sorted.
 fn corpus(folder: &str) -> Vec<PathBuf> {
-    let dir = root().join("tests/corpus").join(folder);
+    let dir = root().join("tests/data/corpus").join(folder);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("read_dir entry").path())
@@ -101,7 +101,7 @@ fn every_bad_config_is_refused_with_its_message() {
         }
     }
     // And no stray `.expected` without its config.
-    let dir = root().join("tests/corpus/bad");
+    let dir = root().join("tests/data/corpus/bad");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         assert!(
@@ -145,7 +145,7 @@ const BIG_LIMIT: Duration = Duration::from_secs(90);
 
 #[test]
 fn a_50_mb_config_is_refused_in_bounded_time() {
-    let _heavy = crate::harness::heavy();
+    let _heavy = crate::support::heavy();
     let dir = TempDir::new();
     // 50,000 entries with a 1,000-character HELP each, the last one a duplicate of the first.
     let help = "x".repeat(1000);
@@ -165,7 +165,7 @@ fn a_50_mb_config_is_refused_in_bounded_time() {
 
 #[test]
 fn a_family_of_100_000_entries_with_a_duplicate_is_refused_in_bounded_time() {
-    let _heavy = crate::harness::heavy();
+    let _heavy = crate::support::heavy();
     let dir = TempDir::new();
     // One family, the worst case for the duplicate check: 100,000 label sets, then a repeat.
     let text = entries(100_001, |k| {
@@ -185,7 +185,7 @@ fn a_family_of_100_000_entries_with_a_duplicate_is_refused_in_bounded_time() {
 
 #[test]
 fn a_config_of_100_000_entries_loads_serves_and_reloads_in_bounded_time() {
-    let _heavy = crate::harness::heavy();
+    let _heavy = crate::support::heavy();
     let dir = TempDir::new();
     let text =
         entries(100_000, |k| format!(r#"{{"name": "m{k}", "metric_type": "gauge", "custom_function": "square"}}"#));
@@ -223,7 +223,7 @@ fn a_config_of_100_000_entries_loads_serves_and_reloads_in_bounded_time() {
     let samples = body.lines().filter(|l| !l.starts_with('#')).count();
     assert_eq!(samples, 100_000 + 5, "every entry and the five self-metrics");
     let reload_started = Instant::now();
-    // A reload of 100,000 entries takes seconds in a debug build: longer than the harness's
+    // A reload of 100,000 entries takes seconds in a debug build: longer than the support module's
     // read timeout, so this request waits up to BIG_LIMIT.
     let mut stream = TcpStream::connect(exporter.addr).unwrap();
     stream.set_read_timeout(Some(BIG_LIMIT)).unwrap();

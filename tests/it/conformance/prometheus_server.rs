@@ -7,8 +7,8 @@
 //! Prometheus runs on loopback with its own storage in a temporary directory and is killed when
 //! the test ends, also on a panic. Run this alone with `cargo test --test it prometheus_server`.
 
-use crate::harness::{free_port, poll, require_tool, Exporter, TempDir};
-use crate::prometheus::{number, promql_string, unix_now, url_encode, Prometheus};
+use crate::support::prometheus::{number, promql_string, unix_now, url_encode, Prometheus};
+use crate::support::{free_port, poll, require_tool, Exporter, TempDir};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

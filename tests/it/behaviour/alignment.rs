@@ -3,8 +3,8 @@
 //! reload; what cannot be fast-forwarded is refused with a clear message. Also how a reload with
 //! the default alignment shows in `/api/v1/expected` (a new series has no values before it).
 
-use crate::harness::{poll, run, sample, Exporter, TempDir};
-use crate::prometheus::unix_now;
+use crate::support::prometheus::unix_now;
+use crate::support::{poll, run, sample, Exporter, TempDir};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -130,7 +130,7 @@ fn a_series_that_cannot_be_fast_forwarded_is_refused() {
             {"name": "wander", "metric_type": "gauge", "custom_function": "random_walk"}]"#,
     );
     let out = run(&["--config", path.to_str().unwrap(), "--align", "wall-clock", "--interval", "1s"]);
-    crate::harness::assert_fails(
+    crate::support::assert_fails(
         &out,
         2,
         "entry 1 (\"wander\"): --align wall-clock: random_walk cannot be fast-forwarded to tick",

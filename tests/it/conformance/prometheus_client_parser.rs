@@ -1,12 +1,12 @@
 //! `/metrics` read by the reference Python parser, `prometheus_client`'s
-//! `text_string_to_metric_families` (through `tests/python/parse_text.py`): it must accept the body
+//! `text_string_to_metric_families` (through `tests/data/python/parse_text.py`): it must accept the body
 //! and find exactly the families, types, HELP texts, label sets and values the config describes.
 //!
 //! Where promtool checks the format's rules, this checks the meaning: an escape gone wrong parses
 //! fine but yields a different label value or HELP text, and a badly printed number a different value.
 
-use crate::harness::{require_python_module, root, Exporter};
-use crate::prometheus_server::{exporter_config, COUNTER_HELP, SQUARE_HELP, TRICKY, TRICKY_HELP};
+use super::prometheus_server::{exporter_config, COUNTER_HELP, SQUARE_HELP, TRICKY, TRICKY_HELP};
+use crate::support::{require_python_module, root, Exporter};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,7 +31,7 @@ type Expected<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
 /// Runs the reference parser on `body` and returns the families it found, in order.
 fn parse(python: &Path, body: &str) -> Vec<Family> {
     let mut child = Command::new(python)
-        .arg(root().join("tests/python/parse_text.py"))
+        .arg(root().join("tests/data/python/parse_text.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -87,7 +87,7 @@ fn family(name: &str, kind: &str, help: &str, samples: &[Expected]) -> Family {
 #[test]
 fn reference_parser_reads_the_golden_config_exactly() {
     let Some(python) = require_python_module("prometheus_client") else { return };
-    let config = std::fs::read_to_string(root().join("tests/it/golden/config.json")).unwrap();
+    let config = std::fs::read_to_string(root().join("tests/data/golden/config.json")).unwrap();
     // A long interval keeps the exporter at tick 1, whose values are known.
     let exporter = Exporter::with_config(&config, &["--interval", "1h"]);
     let families = parse(&python, &exporter.get("/metrics").text());

@@ -2,7 +2,7 @@
 //! column (JSON syntax) or the entry and field, with exit status 2 and no panic, both by
 //! `--check-config` and when starting to serve.
 
-use crate::harness::{assert_fails, run, TempDir};
+use crate::support::{assert_fails, run, TempDir};
 
 const OK: &str = r#""metric_type": "gauge", "custom_function": "square""#;
 
@@ -85,7 +85,7 @@ fn check_config_summarises_a_valid_config() {
         stdout.contains("test_metrics_jobs_done_total{queue=\"default\"} counter fibonacci, reset every 10 values"),
         "{stdout}"
     );
-    let example = crate::harness::root().join("example_config.json");
+    let example = crate::support::root().join("example_config.json");
     let out = run(&["--check-config", "--config", example.to_str().unwrap()]);
     assert!(out.status.success());
 }

@@ -1,7 +1,7 @@
 //! Flags (SPEC §1): bad flags are one-line errors; the informational flags print and exit 0; a
 //! port in use is an error, not a panic.
 
-use crate::harness::{assert_fails, run, Exporter};
+use crate::support::{assert_fails, run, Exporter};
 use std::net::TcpListener;
 
 #[test]
@@ -91,13 +91,13 @@ fn verbose_logs_debug_lines_unless_rust_log_says_otherwise() {
     // -v alone: each /metrics answer is logged at debug.
     let verbose = Exporter::start(&["-v", "--interval", "1h"]);
     verbose.get("/metrics");
-    let seen = crate::harness::poll(std::time::Duration::from_secs(5), || {
+    let seen = crate::support::poll(std::time::Duration::from_secs(5), || {
         verbose.stderr().contains("GET /metrics: text 0.0.4").then_some(())
     });
     assert!(seen.is_some(), "{}", verbose.stderr());
 
     // RUST_LOG wins over -v: at info, the same answer is not logged, the start-up lines are.
-    let mut command = std::process::Command::new(crate::harness::bin());
+    let mut command = std::process::Command::new(crate::support::bin());
     command.args(["-v", "--interval", "1h", "--listen-address", "127.0.0.1:0"]).env("RUST_LOG", "info");
     let quiet = Exporter::start_command(command);
     quiet.get("/metrics");

@@ -6,7 +6,7 @@
 //! one of its scrapes must answer 200 with the full body within one second. Each scenario prints
 //! the worst scrape latency it saw (`cargo test --test it abuse -- --nocapture`).
 
-use crate::harness::{heavy, parse_response, Exporter, HttpResponse};
+use crate::support::{heavy, parse_response, Exporter, HttpResponse};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -512,7 +512,7 @@ fn stalled(count: usize, scenario: &str) {
     let scraper = Scraper::start(exporter.addr);
     let started = Instant::now();
     let clients = stalled_clients(exporter.addr, count);
-    let given_up = crate::harness::poll(Duration::from_secs(30), || {
+    let given_up = crate::support::poll(Duration::from_secs(30), || {
         (exporter.stderr().matches("answering GET /metrics").count() >= count).then_some(())
     });
     let took = started.elapsed();
@@ -575,7 +575,7 @@ fn running_out_of_file_descriptors_is_waited_out() {
     let addr = exporter.addr;
     let flood: Vec<TcpStream> =
         (0..100).filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()).collect();
-    let stopped = crate::harness::poll(Duration::from_secs(10), || {
+    let stopped = crate::support::poll(Duration::from_secs(10), || {
         exporter.stderr().contains("Too many open files").then_some(())
     });
     assert!(
@@ -586,8 +586,8 @@ fn running_out_of_file_descriptors_is_waited_out() {
     );
     drop(flood);
     let started = Instant::now();
-    let back = crate::harness::poll(Duration::from_secs(20), || {
-        crate::harness::http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false)
+    let back = crate::support::poll(Duration::from_secs(20), || {
+        crate::support::http_raw(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false)
             .ok()
             .filter(|r| r.status == 200)
     });

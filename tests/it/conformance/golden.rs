@@ -3,12 +3,12 @@
 //!
 //! Regenerate the golden file with `UPDATE_GOLDEN=1 cargo test golden`, then review the diff.
 
-use crate::harness::{require_tool, root, Exporter};
+use crate::support::{require_tool, root, Exporter};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn golden_body() -> String {
-    let config = std::fs::read_to_string(root().join("tests/it/golden/config.json")).unwrap();
+    let config = std::fs::read_to_string(root().join("tests/data/golden/config.json")).unwrap();
     // A long interval keeps the exporter at tick 1 for the whole test.
     let exporter = Exporter::with_config(&config, &["--interval", "1h"]);
     let response = exporter.get("/metrics");
@@ -27,7 +27,7 @@ fn masked(body: &str) -> String {
 #[test]
 fn metrics_body_matches_the_golden_file() {
     let body = masked(&golden_body());
-    let path = root().join("tests/it/golden/metrics.prom");
+    let path = root().join("tests/data/golden/metrics.prom");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &body).unwrap();
     }

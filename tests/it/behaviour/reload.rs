@@ -2,7 +2,7 @@
 //! the place of unchanged series; a bad one changes nothing, says why, and both are recorded in
 //! the self-metrics.
 
-use crate::harness::{poll, sample, signal, Exporter, TempDir};
+use crate::support::{poll, sample, signal, Exporter, TempDir};
 use std::time::Duration;
 
 const BEFORE: &str = r#"[

@@ -1,7 +1,7 @@
 //! SIGTERM and SIGINT end the process with status 0 within one second (SPEC §6), also when it
 //! runs as PID 1 of its own PID namespace, as in a container.
 
-use crate::harness::{only_child, signal, Exporter};
+use crate::support::{only_child, signal, Exporter};
 use std::time::{Duration, Instant};
 
 #[track_caller]

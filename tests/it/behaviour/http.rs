@@ -1,6 +1,6 @@
 //! Routing and HTTP behaviour of SPEC §4: endpoints, status codes, `Allow`, HEAD, query strings.
 
-use crate::harness::{http_raw, Exporter};
+use crate::support::{http_raw, Exporter};
 
 #[test]
 fn health_reports_its_fields_with_their_types() {

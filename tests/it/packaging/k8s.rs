@@ -10,7 +10,7 @@
 //! The rendered YAML is turned into JSON by PyYAML, which comes with kubernetes-validate, so the
 //! tests need no YAML crate.
 
-use crate::harness::{peak_rss, require_tool, root, run_command, tools_required, Exporter, TempDir};
+use crate::support::{peak_rss, require_tool, root, run_command, tools_required, Exporter, TempDir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! Values over ticks (SPEC §3): every series advances together, one value per tick, on a grid.
 
-use crate::harness::{poll, sample, Exporter};
+use crate::support::{poll, sample, Exporter};
 use std::time::Duration;
 
 const SEQUENCES: &str = r#"[
@@ -120,22 +120,22 @@ fn series_expansion_serves_the_cross_product() {
 
 #[test]
 fn max_series_is_checked_at_load() {
-    let dir = crate::harness::TempDir::new();
+    let dir = crate::support::TempDir::new();
     let path = dir.write(
         "big.json",
         r#"[{"name": "big", "metric_type": "gauge", "custom_function": "square", "series": 1000001}]"#,
     );
     let path = path.to_str().unwrap();
-    crate::harness::assert_fails(
-        &crate::harness::run(&["--config", path, "--check-config"]),
+    crate::support::assert_fails(
+        &crate::support::run(&["--config", path, "--check-config"]),
         2,
         "entry 0 (\"big\"): the config expands to more than 1000000 series (--max-series); it has 1000001 series up to here",
     );
-    let ok = crate::harness::run(&["--config", path, "--check-config", "--max-series", "2000000"]);
+    let ok = crate::support::run(&["--config", path, "--check-config", "--max-series", "2000000"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let huge = dir.write("huge.json", r#"[{"name": "huge", "metric_type": "gauge", "custom_function": "square", "series": 4611686018427387904, "labels": {"r": ["a", "b", "c", "d", "e"]}}]"#);
-    crate::harness::assert_fails(
-        &crate::harness::run(&[
+    crate::support::assert_fails(
+        &crate::support::run(&[
             "--config",
             huge.to_str().unwrap(),
             "--check-config",

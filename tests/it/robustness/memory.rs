@@ -6,7 +6,7 @@
 //! Seeded series have values of their own, so they are the expensive case: `uniform`'s long
 //! decimals make its lines of exposition text the longest of the built-ins.
 
-use crate::harness::{heavy, proc_status, Exporter};
+use crate::support::{heavy, proc_status, Exporter};
 
 /// Series of the big exporter: enough that the per-series cost dwarfs the noise of the base.
 const SERIES: u64 = 300_000;

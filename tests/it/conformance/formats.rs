@@ -1,7 +1,7 @@
 //! Content negotiation on `/metrics` (OpenMetrics 1.0 or text 0.0.4) and gzip, through the real
 //! server, with the OpenMetrics body checked by the reference parser.
 
-use crate::harness::{require_python_module, run_command, Exporter};
+use crate::support::{require_python_module, run_command, Exporter};
 use std::io::Read;
 use std::process::Command;
 
@@ -70,7 +70,7 @@ fn the_reference_openmetrics_parser_accepts_the_body() {
     let Some(python) = require_python_module("prometheus_client") else { return };
     let exporter = Exporter::with_config(CONFIG, &["--interval", "1h", "--namespace", "ns"]);
     let body = exporter.request("GET", "/metrics", &[("Accept", PROMETHEUS_ACCEPT)]).text();
-    let dir = crate::harness::TempDir::new();
+    let dir = crate::support::TempDir::new();
     let input = dir.write("body.txt", &body);
     let out = run_command(Command::new(python).args(["-c", PARSE_OPENMETRICS]).arg(input));
     assert!(out.status.success(), "parser rejected:\n{}\n{body}", String::from_utf8_lossy(&out.stderr));

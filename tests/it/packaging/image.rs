@@ -9,7 +9,7 @@
 //! always granted), so the test unpacks the saved image's layers into a directory and enters it
 //! with `unshare --pid --fork` and `chroot --userspec`.
 
-use crate::harness::{
+use crate::support::{
     only_child, peak_rss, proc_status, require_tool, root, run_command, run_command_within, sample, signal,
     tools_required, Exporter, TempDir,
 };

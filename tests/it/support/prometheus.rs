@@ -3,7 +3,7 @@
 //! and killed when dropped (also when the test panics, after printing the end of its log).
 //! `prometheus_server` and `ground_truth` use it.
 
-use crate::harness::{free_port, http_raw};
+use crate::support::{free_port, http_raw};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -11,8 +11,8 @@
 //!
 //! One Prometheus serves both the scraped and the backfilled series, to keep the wall time down.
 
-use crate::harness::{free_port, poll, require_tool, root, run, run_command, Exporter, TempDir};
-use crate::prometheus::{number, promql_string, unix_now, url_encode, Prometheus};
+use crate::support::prometheus::{number, promql_string, unix_now, url_encode, Prometheus};
+use crate::support::{free_port, poll, require_tool, root, run, run_command, Exporter, TempDir};
 use metrics_generator::config::{parse, Options};
 use metrics_generator::functions::Registry;
 use serde_json::Value;
@@ -404,9 +404,9 @@ fn exported_input_series_hold_every_value_exactly() {
 #[test]
 fn exports_report_errors_in_one_line() {
     let out = run(&["--export-promtool-tests", "/nonexistent/dir/t.yml", "--ticks", "3"]);
-    crate::harness::assert_fails(&out, 1, "error: cannot write /nonexistent/dir/t.yml: ");
+    crate::support::assert_fails(&out, 1, "error: cannot write /nonexistent/dir/t.yml: ");
     let out = run(&["--export-openmetrics", "-", "--ticks", "3"]);
-    crate::harness::assert_fails(&out, 2, "--export-openmetrics needs --start T");
+    crate::support::assert_fails(&out, 2, "--export-openmetrics needs --start T");
     // A series that cannot be fast-forwarded to the start is a config error, before any output.
     let dir = TempDir::new();
     let path = dir.write("c.json", r#"[{"name": "w", "metric_type": "gauge", "custom_function": "random_walk"}]"#);
@@ -424,7 +424,7 @@ fn exports_report_errors_in_one_line() {
         "--ticks",
         "3",
     ]);
-    crate::harness::assert_fails(&out, 2, "entry 0 (\"w\"): random_walk cannot be fast-forwarded to tick 1700000001");
+    crate::support::assert_fails(&out, 2, "entry 0 (\"w\"): random_walk cannot be fast-forwarded to tick 1700000001");
     // Written to stdout, an OpenMetrics export is what the exposition would be, with timestamps.
     let out = run(&["--export-openmetrics", "-", "--start", "1700000000", "--ticks", "2", "--interval", "1m"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

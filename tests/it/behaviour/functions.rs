@@ -2,7 +2,7 @@
 //! expressions that spell out built-ins, `n` against `i` across a reset, load-time errors for bad
 //! params and bad expressions, and seeded series that are the same in every process.
 
-use crate::harness::{assert_fails, poll, run, Exporter, TempDir};
+use crate::support::{assert_fails, poll, run, Exporter, TempDir};
 use std::collections::BTreeMap;
 use std::process::Output;
 use std::time::Duration;
@@ -129,7 +129,7 @@ fn n_keeps_counting_across_a_reset_while_i_restarts() {
     let exporter = Exporter::with_config(COUNTERS, &["--namespace", "", "--interval", "50ms"]);
     let reached = poll(Duration::from_secs(20), || {
         let body = exporter.get("/metrics").text();
-        let value = |name: &str| crate::harness::sample(&body, name).unwrap_or_else(|| panic!("no {name}:\n{body}"));
+        let value = |name: &str| crate::support::sample(&body, name).unwrap_or_else(|| panic!("no {name}:\n{body}"));
         let tick = value("tick");
         assert_eq!(value("cycle_n"), tick, "{body}");
         assert_eq!(value("cycle_i"), (tick - 1.0) % 3.0 + 1.0, "{body}");
@@ -314,7 +314,7 @@ fn seeded_series_are_the_same_in_every_process_whatever_the_scrape_timing() {
 #[test]
 fn preview_output_errors() {
     // A reader that stops early is not an error: `--preview N | head` exits 0 and says nothing.
-    let mut child = std::process::Command::new(crate::harness::bin())
+    let mut child = std::process::Command::new(crate::support::bin())
         .args(["--preview", "200000"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -331,7 +331,7 @@ fn preview_output_errors() {
     // Any other write error is reported, with status 1 (the machine refused, not the user's mistake).
     if let Ok(full) = std::fs::File::create("/dev/full") {
         // `output` keeps the stdout given here and captures stderr; five ticks take no time.
-        let out = std::process::Command::new(crate::harness::bin())
+        let out = std::process::Command::new(crate::support::bin())
             .args(["--preview", "5"])
             .stdin(std::process::Stdio::null())
             .stdout(full)

@@ -1,7 +1,7 @@
 //! A panic inside a function does not take `/metrics` down: the exporter runs in-process with a
 //! function that panics, registered only here, and keeps serving every other series.
 
-use crate::harness::{http_raw, sample, HttpResponse, TempDir};
+use crate::support::{http_raw, sample, HttpResponse, TempDir};
 use metrics_generator::functions::Registry;
 use metrics_generator::Running;
 use std::time::{Duration, Instant};

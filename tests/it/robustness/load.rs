@@ -5,7 +5,7 @@
 //! max) with the request rate, as figures for the README; speed is never asserted beyond a
 //! generous sanity bound.
 
-use crate::harness::Exporter;
+use crate::support::Exporter;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -69,7 +69,7 @@ fn client(addr: SocketAddr, until: Instant) -> Result<Vec<Duration>, String> {
 
 #[test]
 fn two_hundred_keep_alive_clients_for_twenty_seconds() {
-    let _heavy = crate::harness::heavy();
+    let _heavy = crate::support::heavy();
     let exporter = Exporter::start(&["--interval", "1s"]);
     let addr = exporter.addr;
     let until = Instant::now() + DURATION;

@@ -1,6 +1,6 @@
 //! What the README and the repository promise about themselves.
 
-use crate::harness::{root, run, TempDir};
+use crate::support::{root, run, TempDir};
 
 #[test]
 fn example_config_is_the_embedded_default() {

@@ -1,7 +1,7 @@
 //! The Grafana dashboard under `dashboards/` is valid JSON and graphs only metrics that the
 //! example config (with the default namespace) actually serves, so it cannot drift from them.
 
-use crate::harness::{root, Exporter};
+use crate::support::{root, Exporter};
 
 /// Every `expr` (queries) and `query`/`definition` (template variables) string in the dashboard.
 fn queries(value: &serde_json::Value, out: &mut Vec<String>) {
