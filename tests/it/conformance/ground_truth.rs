@@ -6,8 +6,9 @@
 //! - history exported with `--export-openmetrics` and turned into blocks by
 //!   `promtool tsdb create-blocks-from openmetrics` is served by the same Prometheus, sample for
 //!   sample as `/api/v1/expected` says;
-//! - `--export-promtool-tests` input, completed with the README's rule and alert, passes
-//!   `promtool test rules`, and a test of every value of every series of a tricky config passes.
+//! - `--export-promtool-tests` input, completed with the rule and alert of the walk-through in
+//!   `docs/ground-truth.md`, passes `promtool test rules`, and a test of every value of every
+//!   series of a tricky config passes.
 //!
 //! One Prometheus serves both the scraped and the backfilled series, to keep the wall time down.
 
@@ -292,21 +293,21 @@ fn backfilled_history_is_the_expected_values(prometheus: &Prometheus, exporter: 
     assert_eq!(number(&created["result"][0]["value"][1]), 1.0, "{created}");
 }
 
-/// The README's walk-through: the example config's input series, the README's rule and alert
-/// test, `promtool test rules`.
+/// The walk-through in `docs/ground-truth.md`: the example config's input series, the page's rule
+/// and alert test, `promtool test rules`.
 #[test]
-fn readme_alert_walkthrough_passes_promtool() {
+fn docs_alert_walkthrough_passes_promtool() {
     let Some(promtool) = require_tool("promtool") else { return };
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let page = std::fs::read_to_string(root().join("docs/ground-truth.md")).unwrap();
     let block = |after: &str| -> String {
-        let start = readme.find(after).unwrap_or_else(|| panic!("README lacks {after:?}"));
-        let rest = &readme[start..];
+        let start = page.find(after).unwrap_or_else(|| panic!("docs/ground-truth.md lacks {after:?}"));
+        let rest = &page[start..];
         let open = rest.find("```yaml\n").unwrap() + "```yaml\n".len();
         let close = rest[open..].find("```").unwrap();
         rest[open..open + close].to_string()
     };
     let command = "metrics-generator --export-promtool-tests walkthrough.yml --ticks 30";
-    assert!(readme.contains(command), "README lacks {command:?}");
+    assert!(page.contains(command), "docs/ground-truth.md lacks {command:?}");
     let dir = TempDir::new();
     dir.write("rules.yml", block("`rules.yml`:"));
     let tests = dir.path().join("walkthrough.yml");
