@@ -1,5 +1,5 @@
-//! Flags (SPEC §1): bad flags are one-line errors; the informational flags print and exit 0; a
-//! port in use is an error, not a panic.
+//! Flags (`docs/configuration.md`): bad flags are one-line errors; the informational flags print
+//! and exit 0; a port in use is an error, not a panic.
 
 use crate::support::{assert_fails, run, Exporter};
 use std::net::TcpListener;

@@ -1,4 +1,4 @@
-//! Routing and HTTP behaviour of SPEC §4: endpoints, status codes, `Allow`, HEAD, query strings.
+//! Routing and HTTP behaviour (`docs/http-api.md`, "Endpoints"): endpoints, status codes, `Allow`, HEAD, query strings.
 
 use crate::support::{http_raw, Exporter};
 

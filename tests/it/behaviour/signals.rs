@@ -1,5 +1,5 @@
-//! SIGTERM and SIGINT end the process with status 0 within one second (SPEC §6), also when it
-//! runs as PID 1 of its own PID namespace, as in a container.
+//! SIGTERM and SIGINT end the process with status 0 within one second, also when it runs as PID 1
+//! of its own PID namespace, as in a container.
 
 use crate::support::{only_child, signal, Exporter};
 use std::time::{Duration, Instant};

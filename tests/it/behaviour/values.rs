@@ -1,4 +1,4 @@
-//! Values over ticks (SPEC §3): every series advances together, one value per tick, on a grid.
+//! Values over ticks: every series advances together, one value per tick, on a grid.
 
 use crate::support::{poll, sample, Exporter};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The container image (README "Run the image"): the Dockerfile passes hadolint; `make build`
+//! The container image (`docs/deployment.md`, "Run the image"): the Dockerfile passes hadolint; `make build`
 //! builds the FROM scratch image from the host-built static binary without pulling anything; the
 //! image holds exactly the binary and the example config and declares a numeric non-root user,
 //! port 8000 and an exec-form entry point; and the binary in it, run the way a container runtime
@@ -23,7 +23,7 @@ const BINARY: &str = "usr/local/bin/metrics-generator";
 const CONFIG: &str = "etc/metrics-generator/config.json";
 /// The static binary that `make static` builds and the `prebuilt` stage copies.
 const STATIC_BIN: &str = "target/x86_64-unknown-linux-musl/release/metrics-generator";
-/// The README promises a static binary under 2 MB.
+/// `docs/deployment.md` promises a static binary under 2 MB.
 const MAX_BINARY_BYTES: u64 = 2_000_000;
 
 #[test]

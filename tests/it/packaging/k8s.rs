@@ -1,11 +1,11 @@
-//! The Kubernetes manifests (README "Deploy to Kubernetes" and "Use as a sidecar"): `k8s/` and
-//! `k8s/sidecar/` render with `kubectl kustomize`; every rendered object validates offline against
-//! the Kubernetes schemas (`kubernetes-validate --strict`), and each ServiceMonitor, which those
-//! schemas do not know, passes a structural check against the Service it selects; the pods are
-//! locked down; a config change renames the ConfigMap, so the pods roll; the binary, run with the
-//! very args and config the manifests give it, answers 200 on every probe, annotation, Service
-//! and ServiceMonitor port and path, within the memory the manifests request; and the Makefile's
-//! Kubernetes targets call kubectl as their names say.
+//! The Kubernetes manifests (`docs/deployment.md`, "Deploy to Kubernetes" and "Use as a sidecar"):
+//! `k8s/` and `k8s/sidecar/` render with `kubectl kustomize`; every rendered object validates
+//! offline against the Kubernetes schemas (`kubernetes-validate --strict`), and each
+//! ServiceMonitor, which those schemas do not know, passes a structural check against the Service
+//! it selects; the pods are locked down; a config change renames the ConfigMap, so the pods roll;
+//! the binary, run with the very args and config the manifests give it, answers 200 on every probe,
+//! annotation, Service and ServiceMonitor port and path, within the memory the manifests request;
+//! and the Makefile's Kubernetes targets call kubectl as their names say.
 //!
 //! The rendered YAML is turned into JSON by PyYAML, which comes with kubernetes-validate, so the
 //! tests need no YAML crate.
@@ -113,7 +113,7 @@ fn manifests_validate_against_the_kubernetes_schemas() {
         let Some(rendered) = render(dir) else { return };
         let Some(validate) = require_tool("kubernetes-validate") else { return };
         let custom = rendered.of_kind("ServiceMonitor").count();
-        // The newest schemas the package ships, and the oldest release the README names.
+        // The newest schemas the package ships, and the oldest release `docs/deployment.md` names.
         for version in [None, Some("1.25.0")] {
             let mut command = Command::new(&validate);
             command.arg("--strict");
@@ -136,7 +136,7 @@ fn manifests_validate_against_the_kubernetes_schemas() {
 /// The fields of a ServiceMonitor's spec and of its endpoints that this project may use, from the
 /// CRD `servicemonitors.monitoring.coreos.com` (v1). A field outside these lists is more likely a
 /// typo than a need; add it here after checking the CRD.
-const SPEC_FIELDS: &[&str] =
+const MONITOR_FIELDS: &[&str] =
     &["selector", "endpoints", "namespaceSelector", "jobLabel", "targetLabels", "podTargetLabels", "sampleLimit"];
 const ENDPOINT_FIELDS: &[&str] = &[
     "port",
@@ -160,7 +160,7 @@ fn check_service_monitor(monitor: &Value, rendered: &Rendered) {
     assert!(!namespace(monitor).is_empty(), "{id}: no namespace");
     let spec = monitor["spec"].as_object().unwrap_or_else(|| panic!("{id}: no spec"));
     for key in spec.keys() {
-        assert!(SPEC_FIELDS.contains(&key.as_str()), "{id}: unexpected spec field {key:?}");
+        assert!(MONITOR_FIELDS.contains(&key.as_str()), "{id}: unexpected spec field {key:?}");
     }
     let selector = &spec["selector"];
     assert!(selector.get("matchExpressions").is_none(), "{id}: this check handles matchLabels only");

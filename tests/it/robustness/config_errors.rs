@@ -1,4 +1,4 @@
-//! Bad configs (SPEC §2): each is reported at load as one line naming the file and the line and
+//! Bad configs: each is reported at load as one line naming the file and the line and
 //! column (JSON syntax) or the entry and field, with exit status 2 and no panic, both by
 //! `--check-config` and when starting to serve.
 

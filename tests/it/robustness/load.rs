@@ -2,7 +2,7 @@
 //! keep-alive connection for 20 seconds (2,000 requests a second in all, about half of what a
 //! debug build answers on two cores, so that the tests running beside it keep their timing);
 //! every request must be answered 200 with its full body. The latencies are printed (p50, p99,
-//! max) with the request rate, as figures for the README; speed is never asserted beyond a
+//! max) with the request rate, as figures for `docs/robustness.md`; speed is never asserted beyond a
 //! generous sanity bound.
 
 use crate::support::Exporter;

@@ -1,7 +1,7 @@
 //! Memory per series: the resident memory a fanned-out entry of seeded series costs, measured on
 //! the real binary as `scripts/bench-http.sh` measures it (after one text scrape and one gzip
 //! OpenMetrics scrape, the two bodies a mixed fleet of scrapers makes the exporter hold), against
-//! issue 8's target of at most 100 bytes per series above the base.
+//! the target of at most 100 bytes per series above the base (`docs/performance.md`).
 //!
 //! Seeded series have values of their own, so they are the expensive case: `uniform`'s long
 //! decimals make its lines of exposition text the longest of the built-ins.
@@ -11,7 +11,7 @@ use crate::support::{heavy, proc_status, Exporter};
 /// Series of the big exporter: enough that the per-series cost dwarfs the noise of the base.
 const SERIES: u64 = 300_000;
 
-/// Issue 8's target.
+/// The most resident memory a seeded series may cost above the base, its text included.
 const MOST_BYTES_PER_SERIES: f64 = 100.0;
 
 /// The resident memory of an exporter of `series` uniform series after one scrape in each of the
