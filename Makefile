@@ -7,7 +7,7 @@ CONFIG ?= example_config.json
 PREFIX ?= /usr/local
 BIN    := target/release/metrics-generator
 
-# The fully static binary that the image carries (see README, "Static binary").
+# The fully static binary that the image carries (see docs/deployment.md, "Static binary").
 MUSL_TARGET := x86_64-unknown-linux-musl
 STATIC_BIN  := target/$(MUSL_TARGET)/release/metrics-generator
 
@@ -58,8 +58,8 @@ lint:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	rustfmt --edition 2021 --check fuzz/fuzz_targets/*.rs
 
-# Every test: unit, integration (the real binary over real sockets), README examples, the image
-# and the Kubernetes manifests.
+# Every test: unit, integration (the real binary over real sockets), the docs' Rust examples, the
+# image and the Kubernetes manifests.
 test:
 	$(CARGO) test --locked
 	$(CARGO) test --locked -p tiny_http --lib

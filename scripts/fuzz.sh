@@ -24,7 +24,7 @@ seed() {
     mkdir -p "$dir"
     case $target in
         config)
-            for f in tests/corpus/bad/*.json tests/corpus/good/*.json example_config.json tests/it/golden/config.json; do
+            for f in tests/data/corpus/bad/*.json tests/data/corpus/good/*.json example_config.json tests/data/golden/config.json; do
                 cp "$f" "$dir/seed-$(echo "$f" | tr '/' '-')"
             done
             ;;

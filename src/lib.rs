@@ -70,3 +70,8 @@ pub use functions::{
 pub use names::VERSION;
 pub use serve::{run, start, Reloader, Running};
 pub use time::Align;
+
+/// The manual's Rust examples run as doc tests, so the documented way to add a function is tested.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/functions.md")]
+pub struct FunctionsDoctests;

@@ -1,31 +1,10 @@
 //! The integration tests: one crate that starts the real binary and talks to it over real sockets.
-//! Shared helpers live in `harness`; each other module covers one part of the product.
+//! Shared helpers live in `support`; the other modules group the tests by what they show, and each
+//! of their files covers one part of the product. Fixtures live in `tests/data/`.
 
-mod harness;
+mod support;
 
-mod abuse;
-mod alignment;
-mod architecture;
-mod cli;
-mod config_errors;
-mod corpus;
-mod dashboard;
-mod formats;
-mod functions;
-mod golden;
-mod ground_truth;
-mod http;
-mod image;
-mod k8s;
-mod load;
-mod memory;
-mod output;
-mod panics;
-mod prometheus;
-mod prometheus_client_parser;
-mod prometheus_server;
-mod readme;
-mod reload;
-mod signals;
-mod soak;
-mod values;
+mod behaviour;
+mod conformance;
+mod packaging;
+mod robustness;

@@ -1,0 +1,76 @@
+//! Routing and HTTP behaviour (`docs/http-api.md`, "Endpoints"): endpoints, status codes, `Allow`, HEAD, query strings.
+
+use crate::support::{http_raw, Exporter};
+
+#[test]
+fn health_reports_its_fields_with_their_types() {
+    let exporter = Exporter::start(&["--interval", "2s"]);
+    let response = exporter.get("/health");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("Content-Type"), Some("application/json"));
+    let health = response.json();
+    assert_eq!(health["status"], "healthy");
+    assert_eq!(health["metrics_count"], 4);
+    assert!(health["ticks"].as_u64().unwrap() >= 1);
+    assert_eq!(health["interval_seconds"].as_f64(), Some(2.0));
+    assert!(health["uptime_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(health["last_tick_seconds_ago"].as_f64().unwrap() >= 0.0);
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(health["align"], "start");
+    assert!(health["tick_time_seconds"].as_f64().unwrap() > 1.6e9);
+}
+
+#[test]
+fn routes_methods_and_query_strings() {
+    let exporter = Exporter::start(&["--interval", "1h"]);
+    let metrics = exporter.get("/metrics");
+    assert_eq!(metrics.status, 200);
+    assert_eq!(exporter.get("/metrics?x=1&y").text(), metrics.text());
+    assert_eq!(exporter.get("/health?verbose=1").status, 200);
+
+    let landing = exporter.get("/");
+    assert_eq!(landing.status, 200);
+    assert_eq!(landing.header("Content-Type"), Some("text/html; charset=utf-8"));
+    let html = landing.text();
+    for needle in
+        ["href=\"/metrics\"", "href=\"/health\"", "test_metrics_custom_square", "test_metrics_jobs_done_total"]
+    {
+        assert!(html.contains(needle), "landing page lacks {needle}:\n{html}");
+    }
+
+    for path in ["/nope", "/metrics/", "/metricsx", "/favicon.ico"] {
+        assert_eq!(exporter.get(path).status, 404, "{path}");
+    }
+    assert_eq!(exporter.request("POST", "/nope", &[]).status, 404);
+
+    for path in ["/metrics", "/health", "/", "/api/v1/expected"] {
+        for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+            let response = exporter.request(method, path, &[("Content-Length", "0")]);
+            assert_eq!(response.status, 405, "{method} {path}");
+            assert_eq!(response.header("Allow"), Some("GET, HEAD"), "{method} {path}");
+        }
+    }
+}
+
+#[test]
+fn head_answers_like_get_without_a_body() {
+    let exporter = Exporter::start(&["--interval", "1h"]);
+    for path in ["/metrics", "/health", "/"] {
+        let get = exporter.get(path);
+        let head = exporter.request("HEAD", path, &[]);
+        assert_eq!(head.status, 200, "{path}");
+        assert_eq!(head.header("Content-Type"), get.header("Content-Type"), "{path}");
+        if path != "/health" {
+            // /health's body holds times, so only its type is compared.
+            assert_eq!(head.header("Content-Length"), Some(get.body.len().to_string().as_str()), "{path}");
+        }
+        assert!(head.body.is_empty(), "HEAD {path} sent a body");
+    }
+}
+
+#[test]
+fn a_garbage_request_line_gets_an_error_not_a_crash() {
+    let exporter = Exporter::start(&["--interval", "1h"]);
+    let _ = http_raw(exporter.addr, b"NOT HTTP AT ALL\r\n\r\n", false);
+    assert_eq!(exporter.get("/metrics").status, 200);
+}

@@ -1,0 +1,12 @@
+//! What a user sees the exporter do: flags, functions and values, tick alignment, reload, signals
+//! HTTP routing, and
+//! the modes that print and exit.
+
+mod alignment;
+mod cli;
+mod functions;
+mod http;
+mod output;
+mod reload;
+mod signals;
+mod values;

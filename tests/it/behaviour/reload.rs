@@ -1,0 +1,98 @@
+//! Live reload through SIGHUP and `POST /-/reload`: a good config changes what is served and keeps
+//! the place of unchanged series; a bad one changes nothing, says why, and both are recorded in
+//! the self-metrics.
+
+use crate::support::{poll, sample, signal, Exporter, TempDir};
+use std::time::Duration;
+
+const BEFORE: &str = r#"[
+  {"name": "kept", "metric_type": "gauge", "custom_function": "square"},
+  {"name": "removed", "metric_type": "gauge", "custom_function": "square"}
+]"#;
+
+const AFTER: &str = r#"[
+  {"name": "added", "metric_type": "gauge", "custom_function": "square"},
+  {"name": "kept", "metric_type": "gauge", "custom_function": "square", "help": "Only the help changed"}
+]"#;
+
+fn reload_ok(body: &str) -> Option<f64> {
+    sample(body, "metrics_generator_config_last_reload_successful")
+}
+
+/// Runs the reload scenario, triggering each reload with `trigger`; returns the stderr of the run.
+fn scenario(trigger: &dyn Fn(&Exporter) -> Option<(u16, String)>) {
+    let dir = TempDir::new();
+    let path = dir.write("config.json", BEFORE);
+    // A tick every 300 ms: a few ticks pass before the reload, so positions are visible.
+    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--namespace", "", "--interval", "300ms"]);
+    poll(Duration::from_secs(10), || (exporter.sample("kept")? >= 16.0).then_some(())).expect("four ticks");
+
+    std::fs::write(&path, AFTER).unwrap();
+    if let Some((status, body)) = trigger(&exporter) {
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("reloaded: 2 series (1 kept their place, 1 started, 1 removed)"), "{body}");
+    }
+    let body = poll(Duration::from_secs(5), || {
+        let body = exporter.get("/metrics").text();
+        sample(&body, "added").map(|_| body)
+    })
+    .expect("the new config is served");
+    // Both series advance together, so the kept one (at position 4 or more when the reload
+    // happened) stays ahead of the new one (at position 1 then) by 3 or more.
+    let (added, kept) = (sample(&body, "added").unwrap().sqrt(), sample(&body, "kept").unwrap().sqrt());
+    assert!(kept >= added + 3.0, "kept restarted: kept={kept}² added={added}²\n{body}");
+    assert!(sample(&body, "removed").is_none(), "{body}");
+    assert!(body.contains("# HELP kept Only the help changed\n"), "{body}");
+    assert_eq!(reload_ok(&body), Some(1.0));
+
+    std::fs::write(&path, "[{\"name\": \"broken\",").unwrap();
+    if let Some((status, body)) = trigger(&exporter) {
+        assert_eq!(status, 500);
+        assert!(body.starts_with("failed to reload config: config "), "{body}");
+        assert!(body.contains("invalid JSON: EOF while parsing"), "{body}");
+    }
+    let body = poll(Duration::from_secs(5), || {
+        let body = exporter.get("/metrics").text();
+        (reload_ok(&body) == Some(0.0)).then_some(body)
+    })
+    .expect("the failed reload is recorded");
+    assert!(sample(&body, "added").is_some() && sample(&body, "kept").is_some(), "{body}");
+    assert!(poll(Duration::from_secs(5), || exporter
+        .stderr()
+        .contains("reload rejected, the running config keeps serving: config")
+        .then_some(()))
+    .is_some());
+}
+
+#[test]
+fn reload_through_http() {
+    scenario(&|exporter| {
+        let response = exporter.request("POST", "/-/reload", &[("Content-Length", "0")]);
+        Some((response.status, response.text()))
+    });
+}
+
+#[test]
+fn reload_through_sighup() {
+    scenario(&|exporter| {
+        signal(exporter.pid(), "HUP");
+        None
+    });
+}
+
+#[test]
+fn reload_endpoint_methods_and_readiness() {
+    let exporter = Exporter::start(&["--interval", "1h"]);
+    let get = exporter.get("/-/reload");
+    assert_eq!(get.status, 405);
+    assert_eq!(get.header("Allow"), Some("POST, PUT"));
+    // The embedded default reloads to itself.
+    let put = exporter.request("PUT", "/-/reload", &[("Content-Length", "0")]);
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert!(put.text().contains("4 kept their place, 0 started, 0 removed"));
+    for path in ["/-/healthy", "/-/ready"] {
+        assert_eq!(exporter.get(path).status, 200, "{path}");
+        assert_eq!(exporter.request("HEAD", path, &[]).status, 200, "{path}");
+        assert_eq!(exporter.request("POST", path, &[("Content-Length", "0")]).status, 405, "{path}");
+    }
+}

@@ -1,0 +1,58 @@
+//! Memory per series: the resident memory a fanned-out entry of seeded series costs, measured on
+//! the real binary as `scripts/bench-http.sh` measures it (after one text scrape and one gzip
+//! OpenMetrics scrape, the two bodies a mixed fleet of scrapers makes the exporter hold), against
+//! the target of at most 100 bytes per series above the base (`docs/performance.md`).
+//!
+//! Seeded series have values of their own, so they are the expensive case: `uniform`'s long
+//! decimals make its lines of exposition text the longest of the built-ins.
+
+use crate::support::{heavy, proc_status, Exporter};
+
+/// Series of the big exporter: enough that the per-series cost dwarfs the noise of the base.
+const SERIES: u64 = 300_000;
+
+/// The most resident memory a seeded series may cost above the base, its text included.
+const MOST_BYTES_PER_SERIES: f64 = 100.0;
+
+/// The resident memory of an exporter of `series` uniform series after one scrape in each of the
+/// two forms, in bytes.
+fn rss_after_scrapes(series: u64) -> u64 {
+    let config = format!(
+        r#"[{{"name": "load", "metric_type": "gauge", "custom_function": "uniform", "series": {series},
+              "labels": {{"job": "bench"}}}}]"#
+    );
+    // A tick an hour: the values measured are those of the first tick, with no second one
+    // rendering new bodies meanwhile.
+    let exporter = Exporter::with_config(&config, &["--interval", "1h"]);
+    let text = exporter.get("/metrics");
+    assert_eq!(text.status, 200);
+    let last = format!("test_metrics_load{{job=\"bench\",series=\"{}\"}} ", series - 1);
+    assert!(text.text().contains(&last), "the text body lacks its last series");
+    let gzip = exporter.request(
+        "GET",
+        "/metrics",
+        &[("Accept", "application/openmetrics-text; version=1.0.0"), ("Accept-Encoding", "gzip")],
+    );
+    assert_eq!((gzip.status, gzip.header("Content-Encoding")), (200, Some("gzip")));
+    // Both bodies were rendered before they were sent, so what they cost is resident now.
+    let kb = proc_status(exporter.pid(), "VmRSS");
+    kb.trim_end_matches("kB").trim().parse::<u64>().expect("VmRSS in kB") * 1024
+}
+
+#[test]
+fn seeded_series_cost_at_most_100_bytes_of_rss_each() {
+    let _heavy = heavy();
+    let base = rss_after_scrapes(1);
+    let big = rss_after_scrapes(SERIES);
+    let per_series = big.saturating_sub(base) as f64 / SERIES as f64;
+    eprintln!(
+        "RSS: base {} kB, {SERIES} uniform series {} kB: {per_series:.1} bytes per series",
+        base / 1024,
+        big / 1024
+    );
+    assert!(
+        per_series <= MOST_BYTES_PER_SERIES,
+        "{per_series:.1} bytes of RSS per series above a base of {} kB (at most {MOST_BYTES_PER_SERIES})",
+        base / 1024
+    );
+}
