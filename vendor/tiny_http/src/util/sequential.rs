@@ -233,7 +233,11 @@ pub(crate) struct Disconnected;
 
 pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Slot {
-        state: Mutex::new(SlotState { value: None, closed: false, waiting: false }),
+        state: Mutex::new(SlotState {
+            value: None,
+            closed: false,
+            waiting: false,
+        }),
         ready: Condvar::new(),
     });
     (Sender(slot.clone()), Receiver(slot))

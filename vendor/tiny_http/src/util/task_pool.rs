@@ -134,7 +134,10 @@ impl TaskPool {
             }
         });
         if let Err(e) = spawned {
-            log::error!("cannot start a connection thread, dropping a connection: {}", e);
+            log::error!(
+                "cannot start a connection thread, dropping a connection: {}",
+                e
+            );
         }
     }
 }
