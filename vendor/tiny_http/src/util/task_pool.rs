@@ -134,6 +134,7 @@ impl TaskPool {
             }
         });
         if let Err(e) = spawned {
+            // metrics-generator patch 4: the task, dropped with the closure, closes its connection.
             log::error!(
                 "cannot start a connection thread, dropping a connection: {}",
                 e
