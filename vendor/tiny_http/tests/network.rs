@@ -100,7 +100,8 @@ fn pipelining_test() {
 
 #[test]
 fn server_crash_results_in_response() {
-    let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
+    // metrics-generator patch 10: loopback only (upstream listened on every interface).
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
     let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
 

@@ -13,7 +13,10 @@ mod support;
 
 #[test]
 fn unix_basic_handling() {
-    let server = tiny_http::Server::http_unix(Path::new("/tmp/tiny-http-test.sock")).unwrap();
+    // metrics-generator patch 10: a socket path of this run's own; upstream's fixed
+    // /tmp/tiny-http-test.sock made two runs at once (in two work trees, say) clash.
+    let socket = std::env::temp_dir().join(format!("tiny-http-test-{}.sock", std::process::id()));
+    let server = tiny_http::Server::http_unix(Path::new(&socket)).unwrap();
     let path: PathBuf = server
         .server_addr()
         .to_unix()

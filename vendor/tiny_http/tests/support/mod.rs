@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// Creates a server and a client connected to the server.
 pub fn new_one_server_one_client() -> (tiny_http::Server, TcpStream) {
-    let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
+    // metrics-generator patch 10: loopback only (upstream listened on every interface).
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
     let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
     (server, client)
@@ -14,7 +15,8 @@ pub fn new_one_server_one_client() -> (tiny_http::Server, TcpStream) {
 ///
 /// The server will automatically close after 3 seconds.
 pub fn new_client_to_hello_world_server() -> TcpStream {
-    let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
+    // metrics-generator patch 10: loopback only (upstream listened on every interface).
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
     let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
 
