@@ -59,10 +59,12 @@ lint:
 	rustfmt --edition 2021 --check fuzz/fuzz_targets/*.rs
 
 # Every test: unit, integration (the real binary over real sockets), the docs' Rust examples, the
-# image and the Kubernetes manifests.
+# image and the Kubernetes manifests; then the vendored tiny_http: that it differs from its release
+# only by the patches in its PATCHES.md, and its own tests and upstream's.
 test:
+	vendor/tiny_http/diff-upstream.sh --check
 	$(CARGO) test --locked
-	$(CARGO) test --locked -p tiny_http --lib
+	$(CARGO) test --locked -p tiny_http
 
 # The benchmarks: rendering (cargo bench) and serving against nginx (needs wrk and nginx).
 bench:

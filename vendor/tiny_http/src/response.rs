@@ -119,7 +119,7 @@ where
         status_code.default_reason_phrase()
     )?;
 
-    // writing headers
+    // writing headers (metrics-generator patch 8: into `head`)
     for header in headers.iter() {
         head.extend_from_slice(header.field.as_str().as_ref());
         head.extend_from_slice(b": ");

@@ -82,6 +82,8 @@ where
                 Some(Control::Unblock) => return None,
                 None => (),
             }
+            // metrics-generator patch 6: the queue is looked at before giving up, and the wait is
+            // for what is left of the timeout.
             let now = Instant::now();
             if now >= deadline {
                 return None;

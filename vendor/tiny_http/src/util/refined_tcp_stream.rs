@@ -92,6 +92,7 @@ pub struct RefinedTcpStream {
 }
 
 impl RefinedTcpStream {
+    /// metrics-generator patch 4: an error when the socket cannot be duplicated.
     pub(crate) fn new<S>(stream: S) -> IoResult<(RefinedTcpStream, RefinedTcpStream)>
     where
         S: Into<Stream>,
@@ -112,7 +113,7 @@ impl RefinedTcpStream {
             close_write: true,
         };
 
-        Ok((read, write))
+        Ok((read, write)) // metrics-generator patch 4: in a Result
     }
 
     /// Returns true if this struct wraps around a secure connection.

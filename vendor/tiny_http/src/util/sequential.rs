@@ -1,6 +1,7 @@
 use std::io::Result as IoResult;
 use std::io::{BufRead, Read, Write};
 
+// metrics-generator patch 8: the one-shot hand-over at the end of this file replaces `mpsc`.
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use std::mem;
@@ -170,6 +171,7 @@ where
     fn drop(&mut self) {
         let inner = mem::replace(&mut self.inner, SequentialReaderInner::Empty);
 
+        // metrics-generator patch 8: the one-shot hand-over's `send` cannot fail.
         match inner {
             SequentialReaderInner::MyTurn(reader) => {
                 self.next.send(reader);
@@ -233,7 +235,11 @@ pub(crate) struct Disconnected;
 
 pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Slot {
-        state: Mutex::new(SlotState { value: None, closed: false, waiting: false }),
+        state: Mutex::new(SlotState {
+            value: None,
+            closed: false,
+            waiting: false,
+        }),
         ready: Condvar::new(),
     });
     (Sender(slot.clone()), Receiver(slot))

@@ -134,7 +134,11 @@ impl TaskPool {
             }
         });
         if let Err(e) = spawned {
-            log::error!("cannot start a connection thread, dropping a connection: {}", e);
+            // metrics-generator patch 4: the task, dropped with the closure, closes its connection.
+            log::error!(
+                "cannot start a connection thread, dropping a connection: {}",
+                e
+            );
         }
     }
 }
