@@ -38,6 +38,8 @@
 #![forbid(unsafe_code)]
 
 // Leaves: no `use crate::…` at all.
+#[doc(hidden)]
+pub mod distribution;
 mod error;
 mod names;
 mod splitmix;
