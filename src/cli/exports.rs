@@ -13,9 +13,9 @@
 
 use super::output::to_stdout;
 use crate::config::{Config, Entry, Kind};
-use crate::engine::{cannot_fast_forward, Budget, Sequence, FAST_FORWARD_BUDGET};
+use crate::engine::{cannot_fast_forward, Budget, Replay, FAST_FORWARD_BUDGET};
 use crate::error::Error;
-use crate::exposition::{families, format_value, write_label_set};
+use crate::exposition::{families, format_value, lines, write_label_set, Format, Line};
 use crate::names::VERSION;
 use crate::time::{format_duration, Align, Grid};
 use std::fs::File;
@@ -55,17 +55,23 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
         config.source,
         config.series(),
     )?;
-    let mut values = Vec::new();
     for entry in &config.entries {
+        // Labels as Prometheus stores them: it scrapes OpenMetrics first.
+        let lines = lines(entry, Format::OpenMetrics);
+        let mut values: Vec<Vec<f64>> = vec![Vec::with_capacity(ticks as usize); lines.len()];
         for k in 0..entry.series {
-            values.clear();
-            let mut sequence = Sequence::of(entry, k);
-            for n in 1..=ticks {
-                sequence.advance(n);
-                values.push(sequence.value());
+            let mut replay = Replay::new(entry, k, 1);
+            for _ in 1..=ticks {
+                replay.advance();
+                for (line, values) in lines.iter().zip(values.iter_mut()) {
+                    values.push(line.value_of(entry, replay.value(), replay.observed()));
+                }
             }
-            writeln!(out, "      - series: '{}'", yaml_single_quoted(&promql_series(entry, k)))?;
-            writeln!(out, "        values: '{}'", promtool_values(&values))?;
+            for (line, values) in lines.iter().zip(values.iter_mut()) {
+                writeln!(out, "      - series: '{}'", yaml_single_quoted(&promql_line(entry, k, line)))?;
+                writeln!(out, "        values: '{}'", promtool_values(values))?;
+                values.clear();
+            }
         }
     }
     Ok(())
@@ -75,8 +81,17 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
 /// `"` and newline escaped, and every character a YAML file may not hold as it is (controls,
 /// line and paragraph separators, byte-order marks, non-characters) written as `\uXXXX`.
 pub fn promql_series(entry: &Entry, k: u64) -> String {
-    let mut out = entry.sample_name();
-    let labels = entry.labels_of(k);
+    promql_line(entry, k, &lines(entry, Format::OpenMetrics)[0])
+}
+
+/// [`promql_series`] of one sample line of series `k`: its name, and its own label after the
+/// series' labels.
+pub fn promql_line(entry: &Entry, k: u64, line: &Line) -> String {
+    let mut out = line.name.clone();
+    let mut labels = entry.labels_of(k);
+    if let Some((name, value)) = &line.label {
+        labels.push((name.as_str(), value.as_str().into()));
+    }
     if labels.is_empty() {
         return out;
     }
@@ -169,24 +184,30 @@ pub fn openmetrics(
     let first = grid.tick_from(start_ms);
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
     for family in families(config) {
-        let (sample, family_name) = (&family.sample_name, family.openmetrics_name());
         out.write_all(family.openmetrics_header().as_bytes())?;
+        let created_name = format!("{}_created", family.openmetrics_name());
+        let created = matches!(family.kind, Kind::Counter | Kind::Histogram | Kind::Summary);
         for &j in &family.members {
             let member = &config.entries[j];
+            let lines = lines(member, Format::OpenMetrics);
             for k in 0..member.series {
-                let labels = label_text(member, k);
-                let mut sequence = Sequence::of(member, k);
-                fast_forward(&mut sequence, first, j, member, &config.source).map_err(io::Error::other)?;
+                let labels = label_text(member, k, None);
+                let line_labels: Vec<String> =
+                    lines.iter().map(|line| label_text(member, k, line.label.as_ref())).collect();
+                let mut replay = fast_forward(first, j, member, k, &config.source).map_err(io::Error::other)?;
                 for n in first..first.saturating_add(ticks) {
                     if n > first {
-                        sequence.advance(n);
+                        replay.advance();
                     }
                     let time = om_timestamp(grid.time_ms(n));
-                    let value = format_value(sequence.value(), &mut floats, &mut ints);
-                    writeln!(out, "{sample}{labels} {value} {time}")?;
-                    if member.kind == Kind::Counter {
-                        let created = format_value(grid.seconds(sequence.cycle_start()), &mut floats, &mut ints);
-                        writeln!(out, "{family_name}_created{labels} {created} {time}")?;
+                    for (line, labels) in lines.iter().zip(&line_labels) {
+                        let v = line.value_of(member, replay.value(), replay.observed());
+                        let value = format_value(v, &mut floats, &mut ints);
+                        writeln!(out, "{}{labels} {value} {time}", line.name)?;
+                    }
+                    if created {
+                        let created = format_value(grid.seconds(replay.cycle_start()), &mut floats, &mut ints);
+                        writeln!(out, "{created_name}{labels} {created} {time}")?;
                     }
                 }
             }
@@ -196,15 +217,17 @@ pub fn openmetrics(
 }
 
 /// `{a="x",b="y"}` of series `k`, escaped as in the exposition; empty without labels.
-fn label_text(entry: &Entry, k: u64) -> String {
+fn label_text(entry: &Entry, k: u64, own: Option<&(String, String)>) -> String {
     let mut text = String::new();
-    write_label_set(entry.labels_of(k), &mut text);
+    let labels = entry.labels_of(k);
+    let own = own.map(|(name, value)| (name.as_str(), value.as_str()));
+    write_label_set(labels.iter().map(|(n, v)| (*n, v.as_ref())).chain(own), &mut text);
     text
 }
 
 /// Brings a fresh sequence to tick `n` (its first value at tick 1), or says which entry cannot be.
-fn fast_forward(sequence: &mut Sequence, n: u64, index: usize, entry: &Entry, source: &str) -> Result<(), Error> {
-    sequence.skip_to(n, &mut Budget::new(FAST_FORWARD_BUDGET)).map_err(|_| {
+fn fast_forward<'a>(n: u64, index: usize, entry: &'a Entry, k: u64, source: &str) -> Result<Replay<'a>, Error> {
+    Replay::at(entry, k, 1, n, &mut Budget::new(FAST_FORWARD_BUDGET)).map_err(|_| {
         cannot_fast_forward(
             source,
             index,

@@ -8,9 +8,9 @@
 
 use super::output::to_stdout;
 use crate::config::{Config, Entry};
-use crate::engine::Sequence;
+use crate::engine::Replay;
 use crate::error::Error;
-use crate::exposition::{format_value, write_label_set};
+use crate::exposition::{format_value, lines, write_label_set, Format, Line};
 use std::io::{self, Write};
 
 /// The largest N `--preview` accepts: a million ticks is years of one-minute ticks, and still
@@ -29,7 +29,7 @@ pub fn print(config: &Config, ticks: u64) -> Result<(), Error> {
 /// Writes the table: a header row (`tick`, then each series as `/metrics` names it), then one row
 /// per tick, every column right-aligned to its widest cell.
 pub fn write(config: &Config, ticks: u64, out: &mut dyn Write) -> io::Result<()> {
-    let names: Vec<String> = config.entries.iter().map(series_name).collect();
+    let names: Vec<String> = config.entries.iter().flat_map(column_names).collect();
     let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
     // A first run finds each column's width, so that the table can stream without holding up to
@@ -56,18 +56,52 @@ pub fn write(config: &Config, ticks: u64, out: &mut dyn Write) -> io::Result<()>
 }
 
 /// Advances every series of `config` through ticks 1 to `ticks`, as the ticker does while serving,
-/// and hands each tick's values (in config order) to `row`.
+/// and hands each tick's values (in config order, each entry's lines in turn) to `row`.
 fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[f64]) -> io::Result<()>) -> io::Result<()> {
-    let mut sequences: Vec<Sequence> = config.entries.iter().map(|e| Sequence::of(e, 0)).collect();
-    let mut values = vec![0.0; sequences.len()];
+    let mut replays: Vec<(Replay, Vec<Line>)> =
+        config.entries.iter().map(|e| (Replay::new(e, 0, 1), lines(e, Format::Text))).collect();
+    let mut values = Vec::new();
     for n in 1..=ticks {
-        for (sequence, value) in sequences.iter_mut().zip(values.iter_mut()) {
-            sequence.advance(n);
-            *value = sequence.value();
+        values.clear();
+        for (entry, (replay, lines)) in config.entries.iter().zip(replays.iter_mut()) {
+            replay.advance();
+            debug_assert_eq!(replay.tick(), n);
+            values.extend(lines.iter().map(|line| line.value_of(entry, replay.value(), replay.observed())));
         }
         row(n, &values)?;
     }
     Ok(())
+}
+
+/// The columns of an entry: one per sample line of its first series (a histogram's buckets,
+/// sum and count, a stateset's states), each named as in [`series_name`] with the line's name
+/// and its own label.
+fn column_names(entry: &Entry) -> Vec<String> {
+    let lines = lines(entry, Format::Text);
+    if lines.len() == 1 && lines[0].label.is_none() {
+        return vec![series_name(entry)];
+    }
+    let which = if entry.series > 1 && entry.per_series { " (series 0)" } else { "" };
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut name = line.name;
+            let own = line.label.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
+            if entry.series > 1 {
+                let fan_out = entry.describe_series();
+                let labels = fan_out.strip_prefix(&entry.sample_name()).unwrap_or("");
+                name.push_str(labels);
+                if let Some((n, v)) = own {
+                    write_label_set([(n, v)], &mut name);
+                }
+            } else {
+                let labels = entry.labels_of(0);
+                let all = labels.iter().map(|(n, v)| (*n, v.as_ref())).chain(own);
+                write_label_set(all, &mut name);
+            }
+            format!("{name}{which}")
+        })
+        .collect()
 }
 
 /// `ns_jobs_total{queue="default"}`: the series as its samples are written in `/metrics`. An

@@ -1,7 +1,8 @@
 //! One config entry: its metric type, its labels and fan-out, and reading and checking its fields.
 
 use super::json::type_name;
-use crate::functions::{Factory, Lanes, Registry, Step};
+use super::types::{parse_type_fields, Observe};
+use crate::functions::{index_factory, Factory, Lanes, Registry, Step};
 use crate::names::{counter_sample_name, is_label_name, is_metric_name, SELF_PREFIX};
 use crate::text::quoted;
 use serde_json::{Map, Value};
@@ -15,14 +16,37 @@ use std::sync::Arc;
 pub enum Kind {
     Gauge,
     Counter,
+    /// Observations sorted into cumulative buckets, with their count and sum.
+    Histogram,
+    /// Observations' quantiles (of the current tick), with their count and sum.
+    Summary,
+    /// Labels that carry information; the value is always 1.
+    Info,
+    /// One of a list of states, current at each tick.
+    Stateset,
 }
 
 impl Kind {
-    /// The word used in `# TYPE` lines and in the config.
+    /// Every type, as the config names them.
+    pub const ALL: [Kind; 6] = [Kind::Gauge, Kind::Counter, Kind::Histogram, Kind::Summary, Kind::Info, Kind::Stateset];
+
+    /// The word the config uses, which is also the OpenMetrics `# TYPE`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Gauge => "gauge",
             Kind::Counter => "counter",
+            Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
+            Kind::Info => "info",
+            Kind::Stateset => "stateset",
+        }
+    }
+
+    /// The `# TYPE` in the text format 0.0.4, which has no info or stateset: they are gauges.
+    pub fn text_type(self) -> &'static str {
+        match self {
+            Kind::Info | Kind::Stateset => "gauge",
+            other => other.as_str(),
         }
     }
 }
@@ -103,6 +127,12 @@ pub struct Entry {
     /// position instead of a sequence each ([`crate::functions::Generator::lanes`]); then they
     /// all restart together and share one cycle.
     pub lanes: Option<Arc<dyn Lanes>>,
+    /// Histograms and summaries: what they observe at each tick.
+    pub observe: Option<Observe>,
+    /// A stateset's states, in order: the function's value picks one.
+    pub states: Vec<String>,
+    /// Whether OpenMetrics samples carry exemplars (counters and histograms).
+    pub exemplars: bool,
     /// The HELP text as written, unescaped; see [`Entry::help`] for the one served.
     pub help: Option<String>,
     /// Makes the generators of this series.
@@ -114,11 +144,13 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The name samples carry: counters end in `_total`.
+    /// The name samples carry, before the suffixes of histograms and summaries: counters end in
+    /// `_total`, info metrics in `_info`; the family's name otherwise.
     pub fn sample_name(&self) -> String {
         match self.kind {
             Kind::Counter => counter_sample_name(&self.full_name),
-            Kind::Gauge => self.full_name.clone(),
+            Kind::Info => info_sample_name(&self.full_name),
+            _ => self.full_name.clone(),
         }
     }
 
@@ -143,6 +175,12 @@ impl Entry {
         } else {
             1
         }
+    }
+
+    /// How many accumulated observations a tick holds for the entry: `Observe::width` per value
+    /// slot for histograms and summaries, none for the other types.
+    pub fn observed_count(&self) -> usize {
+        self.observe.as_ref().map_or(0, |o| o.width() * self.value_count() as usize)
     }
 
     /// How many cycle starts a tick holds for the entry: one per series when each series
@@ -187,13 +225,34 @@ impl Entry {
     pub fn help(&self) -> String {
         match &self.help {
             Some(help) => help.clone(),
+            None if self.kind == Kind::Info => "Synthetic info metric.".to_string(),
             None => format!("Synthetic {} following the {} function.", self.kind.as_str(), self.function),
         }
     }
 }
 
-const FIELDS: &[&str] =
-    &["name", "metric_type", "custom_function", "reset_interval", "labels", "series", "help", "params"];
+const FIELDS: &[&str] = &[
+    "name",
+    "metric_type",
+    "custom_function",
+    "reset_interval",
+    "labels",
+    "series",
+    "help",
+    "params",
+    "observations",
+    "distribution",
+    "buckets",
+    "quantiles",
+    "states",
+    "exemplars",
+];
+
+/// The fields that only some types take, and that decide a series' values.
+const TYPE_FIELDS: [&str; 6] = ["observations", "distribution", "buckets", "quantiles", "states", "exemplars"];
+
+/// How an info metric's function is named in messages and summaries: it has none.
+pub const NO_FUNCTION: &str = "none";
 
 pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) -> Result<Entry, String> {
     let Value::Object(map) = item else {
@@ -231,18 +290,35 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
     }
 
     let kind = match required_str("metric_type")? {
-        "gauge" => Kind::Gauge,
-        "counter" => Kind::Counter,
-        other => return Err(field("metric_type", format!("{} is not a metric type (gauge, counter)", quoted(other)))),
+        word => match Kind::ALL.into_iter().find(|k| k.as_str() == word) {
+            Some(kind) => kind,
+            None => {
+                let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(field("metric_type", format!("{} is not a metric type ({})", quoted(word), all.join(", "))));
+            }
+        },
     };
+    let types = parse_type_fields(kind, map)?;
 
-    let function = required_str("custom_function")?;
+    // An info metric has no function: its value is always 1.
+    if kind == Kind::Info {
+        for name in ["custom_function", "params", "reset_interval"] {
+            if optional(name).is_some() {
+                return Err(field(name, "an info metric has no function: its value is always 1".into()));
+            }
+        }
+    }
+    let function = if kind == Kind::Info { NO_FUNCTION } else { required_str("custom_function")? };
     let params = match optional("params") {
         None => None,
         Some(Value::Object(p)) => Some(p),
         Some(v) => return Err(field("params", format!("expected an object, got {}", type_name(v)))),
     };
-    let factory = match registry.build(function, params) {
+    let factory = match (kind, registry.build(function, params)) {
+        (Kind::Info, _) => Some(Ok(index_factory(|_| 1.0))),
+        (_, built) => built,
+    };
+    let factory = match factory {
         None => {
             return Err(field(
                 "custom_function",
@@ -290,6 +366,19 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
             _ => return Err(field("series", format!("expected an integer ≥ 1, got {}", type_name(v)))),
         },
     }
+    // The labels a type adds itself may not be given by the config too.
+    let own_label = match kind {
+        Kind::Histogram => Some("le"),
+        Kind::Summary => Some("quantile"),
+        Kind::Stateset => Some(full_name.as_str()),
+        _ => None,
+    };
+    if let Some(own) = own_label.filter(|own| labels.iter().any(|(name, _)| name == own)) {
+        return Err(field(
+            "labels",
+            format!("a {} adds the label {own:?} itself, so the config may not give it", kind.as_str()),
+        ));
+    }
     let Some(series) = labels.iter().try_fold(1u64, |acc, (_, values)| acc.checked_mul(values.len())) else {
         return Err("its labels and series fan out into more than 2⁶⁴ series".into());
     };
@@ -311,15 +400,23 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
             (name, v)
         })
         .collect();
-    let definition = serde_json::json!([
+    let mut definition = serde_json::json!([
         kind.as_str(),
         full_name,
         label_key,
         function,
         params,
         reset_interval.map_or(0, NonZeroU64::get)
-    ])
-    .to_string();
+    ]);
+    // The type's own fields, as written, for the types that have any.
+    let type_fields: Map<String, Value> =
+        TYPE_FIELDS.iter().filter_map(|&f| optional(f).map(|v| (f.to_string(), v.clone()))).collect();
+    if !type_fields.is_empty() {
+        if let Value::Array(parts) = &mut definition {
+            parts.push(Value::Object(type_fields));
+        }
+    }
+    let definition = definition.to_string();
     let per_series = series > 1 && factory().for_series(1).is_some();
     let lanes = if per_series { factory().lanes() } else { None };
     Ok(Entry {
@@ -333,9 +430,21 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
         reset_interval,
         labels,
         series,
+        observe: types.observe,
+        states: types.states,
+        exemplars: types.exemplars,
         help,
         factory,
     })
+}
+
+/// The name an info metric's samples carry: the family name with `_info`, unless it has it.
+fn info_sample_name(full_name: &str) -> String {
+    if full_name.ends_with("_info") {
+        full_name.to_string()
+    } else {
+        format!("{full_name}_info")
+    }
 }
 
 fn parse_labels(map: &Map<String, Value>) -> Result<Vec<(String, LabelValues)>, String> {

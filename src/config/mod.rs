@@ -8,10 +8,12 @@
 mod conflicts;
 mod entry;
 mod json;
+mod types;
 #[cfg(test)]
 mod tests;
 
-pub use entry::{Entry, Kind, LabelValues};
+pub use entry::{Entry, Kind, LabelValues, NO_FUNCTION};
+pub use types::{state_index, ObservationCount, Observe, DEFAULT_BUCKETS, DEFAULT_QUANTILES, MAX_OBSERVATIONS};
 
 use crate::error::Error;
 use crate::functions::Registry;

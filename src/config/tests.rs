@@ -47,7 +47,7 @@ fn bad_configs() {
     check_err("[1]", "entry 0: expected an object, got a number (1)");
     check_err(
         r#"[{"name":"a","metric_type":"gauge","custom_function":"square","colour":1}]"#,
-        "entry 0 (\"a\"): unknown field \"colour\" (fields: name, metric_type, custom_function, reset_interval, labels, series, help, params)",
+        "entry 0 (\"a\"): unknown field \"colour\" (fields: name, metric_type, custom_function, reset_interval, labels, series, help, params, observations, distribution, buckets, quantiles, states, exemplars)",
     );
     check_err(
         r#"[{"name":"a","metric_type":"gauge","custom_function":"cube"}]"#,
@@ -58,8 +58,9 @@ fn bad_configs() {
         "entry 0 (\"a-b\"): field \"name\": \"ns_a-b\" is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)",
     );
     check_err(
-        r#"[{"name":"a","metric_type":"histogram","custom_function":"square"}]"#,
-        "entry 0 (\"a\"): field \"metric_type\": \"histogram\" is not a metric type (gauge, counter)",
+        r#"[{"name":"a","metric_type":"untyped","custom_function":"square"}]"#,
+        "entry 0 (\"a\"): field \"metric_type\": \"untyped\" is not a metric type (gauge, counter, histogram, summary, \
+         info, stateset)",
     );
     check_err(
         r#"[{"name":"a","metric_type":"gauge","custom_function":"square","reset_interval":-1}]"#,

@@ -4,10 +4,12 @@
 //!   restarts, fast-forward within a [`Budget`]);
 //! - `series`: the series of one entry (sequences, or one lead sequence and lanes);
 //! - `state`: every entry's series behind the engine lock, and the published [`Snapshot`];
+//! - `observed`: histograms' and summaries' observations, accumulated per series and replayed;
 //! - `snapshot`: one tick's values and their bodies, rendered at most once each;
 //! - `reload`: swapping the config while keeping unchanged series in place;
 //! - `ticker`: the thread that ticks on the grid.
 
+mod observed;
 mod reload;
 mod sequence;
 mod series;
@@ -17,6 +19,7 @@ mod state;
 mod tests;
 mod ticker;
 
+pub use observed::Replay;
 pub use reload::ReloadStats;
 pub use sequence::{Budget, Exhausted, Restart, Sequence};
 pub use snapshot::Snapshot;

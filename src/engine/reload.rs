@@ -1,9 +1,10 @@
 //! Reloading: a new config replaces the running one, and every series whose definition did not
 //! change keeps its place in its sequence.
 
+use super::observed;
 use super::series::Series;
 use super::state::{fast_forward, fresh, lock, unix_seconds, State};
-use crate::config::Config;
+use crate::config::{Config, Entry};
 use crate::error::Error;
 use crate::exposition::Catalog;
 use crate::time::Align;
@@ -32,16 +33,16 @@ impl State {
         // With wall-clock alignment, the fast-forward of new series (up to a few tenths of a
         // second each) happens before the engine lock is taken, so the ticker is not held up;
         // under the lock they only catch up with the ticks that passed meanwhile.
-        let mut prepared: Vec<Option<(Series, Vec<f64>)>> = config.entries.iter().map(|_| None).collect();
+        let mut prepared: Vec<Option<(Series, Vec<f64>, Vec<f64>)>> = config.entries.iter().map(|_| None).collect();
         if self.align == Align::WallClock {
             let current = self.snapshot();
             let known: std::collections::HashSet<&str> =
                 current.config.entries.iter().map(|e| e.definition.as_str()).collect();
             for (index, entry) in config.entries.iter().enumerate() {
                 if !known.contains(entry.definition.as_str()) {
-                    let (mut series, mut values) = fresh(entry);
-                    fast_forward(&mut series, &mut values, current.ticks, index, entry, &config.source)?;
-                    prepared[index] = Some((series, values));
+                    let (mut series, mut values, mut observed) = fresh(entry);
+                    fast_forward(&mut series, &mut values, &mut observed, current.ticks, index, entry, &config.source)?;
+                    prepared[index] = Some((series, values, observed));
                 }
             }
         }
@@ -63,27 +64,30 @@ impl State {
             }
             plan.push(Err(match self.align {
                 Align::Start => {
-                    let (series, mut values) = fresh(entry);
+                    let (series, mut values, mut observed) = fresh(entry);
                     let mut series = series.starting_at(n.max(1));
                     if n > 0 {
                         series.advance(n, &mut values, &mut |_| {});
+                        observed::tick(entry, &series, n, &values, &mut observed);
                     }
-                    AddedEntry { series, values, start: n.max(1) }
+                    AddedEntry { series, values, observed, start: n.max(1) }
                 }
                 Align::WallClock => {
-                    let (mut series, mut values) = prepared[index].take().unwrap_or_else(|| fresh(entry));
-                    fast_forward(&mut series, &mut values, n, index, entry, &config.source)?;
-                    AddedEntry { series, values, start: 1 }
+                    let (mut series, mut values, mut observed) =
+                        prepared[index].take().unwrap_or_else(|| fresh(entry));
+                    fast_forward(&mut series, &mut values, &mut observed, n, index, entry, &config.source)?;
+                    AddedEntry { series, values, observed, start: 1 }
                 }
             }));
         }
-        // Where each old entry's values begin.
-        let offsets: Vec<usize> = engine
+        // Where each old entry's values and observations begin.
+        let offsets: Vec<(usize, usize)> = engine
             .series
             .iter()
-            .scan(0, |offset, series| {
+            .zip(&engine.config.entries)
+            .scan((0, 0), |offset, (series, entry)| {
                 let start = *offset;
-                *offset += series.value_count();
+                *offset = (offset.0 + series.value_count(), offset.1 + entry.observed_count());
                 Some(start)
             })
             .collect();
@@ -92,18 +96,22 @@ impl State {
         let mut starts = Vec::with_capacity(plan.len());
         let mut series = Vec::with_capacity(plan.len());
         let mut values = Vec::with_capacity(config.entries.iter().map(|e| e.value_count() as usize).sum());
+        let mut observed = Vec::with_capacity(config.entries.iter().map(Entry::observed_count).sum());
         for (step, entry) in plan.into_iter().zip(&config.entries) {
             match step {
                 Ok(index) => {
                     stats.kept += entry.series;
                     let kept = old[index].take().expect("each old entry is kept at most once");
-                    values.extend_from_slice(&engine.values[offsets[index]..offsets[index] + kept.value_count()]);
+                    let (at, observed_at) = offsets[index];
+                    values.extend_from_slice(&engine.values[at..at + kept.value_count()]);
+                    observed.extend_from_slice(&engine.observed[observed_at..observed_at + entry.observed_count()]);
                     series.push(kept);
                     starts.push(engine.starts[index]);
                 }
                 Err(new) => {
                     stats.started += entry.series;
                     values.extend_from_slice(&new.values);
+                    observed.extend_from_slice(&new.observed);
                     series.push(new.series);
                     starts.push(new.start);
                 }
@@ -120,6 +128,7 @@ impl State {
         engine.config = config;
         engine.series = series;
         engine.values = Arc::new(values);
+        engine.observed = Arc::new(observed);
         engine.starts = starts.into();
         engine.reload_ok = true;
         engine.reload_success_time = unix_seconds();
@@ -133,6 +142,7 @@ impl State {
 struct AddedEntry {
     series: Series,
     values: Vec<f64>,
+    observed: Vec<f64>,
     /// See [`Snapshot::starts`].
     start: u64,
 }

@@ -80,6 +80,15 @@ impl Series {
         }
     }
 
+    /// The tick at which the cycle of value slot `slot` began (the lead's, for lanes, and the one
+    /// sequence's when all series share it).
+    pub fn cycle_start(&self, slot: usize) -> u64 {
+        match &self.0 {
+            Drive::Sequences(sequences) => sequences[slot.min(sequences.len() - 1)].cycle_start(),
+            Drive::Lanes { lead, .. } => lead.cycle_start(),
+        }
+    }
+
     /// Moves every series to tick `n`, writing their values into `values`, and tells `restarted`
     /// of every restart.
     pub fn advance(&mut self, n: u64, values: &mut [f64], restarted: &mut dyn FnMut(Restarted)) {

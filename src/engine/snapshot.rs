@@ -16,6 +16,9 @@ pub struct Snapshot {
     /// One value per config entry in config order, and within an entry one per series when they
     /// differ (see `Entry::value_count`). The engine keeps the same vector for the next tick.
     pub values: Arc<Vec<f64>>,
+    /// The accumulated observations of histograms and summaries: per entry that has them,
+    /// `Observe::width` values per value slot, in config order.
+    pub observed: Arc<Vec<f64>>,
     /// The tick at which the current cycle began: one per config entry in config order, and
     /// within an entry one per series when each restarts on its own (see `Entry::cycle_start_count`).
     pub cycle_starts: Vec<u64>,
@@ -42,6 +45,8 @@ impl Snapshot {
         self.bodies[slot].get_or_init(|| {
             let sample = TickValues {
                 values: &self.values,
+                observed: &self.observed,
+                tick: self.ticks,
                 cycle_starts: &self.cycle_starts,
                 clock: self.grid,
                 self_metrics: &self.self_metrics,
@@ -86,6 +91,7 @@ pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot
     Snapshot {
         ticks: engine.ticks,
         values: engine.values.clone(),
+        observed: engine.observed.clone(),
         cycle_starts: {
             let mut starts =
                 Vec::with_capacity(engine.config.entries.iter().map(|e| e.cycle_start_count() as usize).sum());

@@ -16,6 +16,8 @@
 //! their values live in one flat vector per tick, shared by the engine and the snapshot it
 //! publishes, so a value is held once however many series there are.
 
+use super::observed::{self, Replay};
+use super::sequence::Budget;
 use super::series::{Restarted, Series};
 use super::snapshot::{snapshot_of, Snapshot};
 use super::{cannot_fast_forward, FAST_FORWARD_BUDGET};
@@ -44,6 +46,9 @@ pub(super) struct Engine {
     pub(super) series: Vec<Series>,
     /// Their values at the current tick, laid out as [`Snapshot::values`], which shares them.
     pub(super) values: Arc<Vec<f64>>,
+    /// The accumulated observations of histograms and summaries, laid out as
+    /// [`Snapshot::observed`], which shares them.
+    pub(super) observed: Arc<Vec<f64>>,
     pub(super) config: Arc<Config>,
     pub(super) catalog: Arc<Catalog>,
     /// See [`Snapshot::starts`].
@@ -107,10 +112,12 @@ impl State {
         let catalog = Arc::new(Catalog::new(&config));
         let series: Vec<Series> = config.entries.iter().map(Series::new).collect();
         let values = Arc::new(vec![f64::NAN; series.iter().map(Series::value_count).sum()]);
+        let observed = Arc::new(vec![0.0; config.entries.iter().map(Entry::observed_count).sum()]);
         let starts = vec![1; config.entries.len()].into();
         let engine = Engine {
             series,
             values,
+            observed,
             config,
             catalog,
             starts,
@@ -146,11 +153,14 @@ impl State {
                 let n = state.grid.tick_at(now_ms()).unwrap_or(1);
                 let config = engine.config.clone();
                 let engine = &mut *engine;
-                let mut values = Vec::clone(&engine.values);
-                for (index, (series, values)) in parts(&mut engine.series, &mut values).enumerate() {
-                    fast_forward(series, values, n, index, &config.entries[index], &config.source)?;
+                let (mut values, mut observed) = (Vec::clone(&engine.values), Vec::clone(&engine.observed));
+                for (index, (entry, series, values, observed)) in
+                    parts(&config.entries, &mut engine.series, &mut values, &mut observed).enumerate()
+                {
+                    fast_forward(series, values, observed, n, index, entry, &config.source)?;
                 }
                 engine.values = Arc::new(values);
+                engine.observed = Arc::new(observed);
                 engine.ticks = n;
                 engine.first = n;
                 state.publish(engine, true);
@@ -200,12 +210,17 @@ impl State {
         let mut engine = lock(&self.engine);
         let engine = &mut *engine;
         let n = engine.ticks + 1;
-        // A new vector: the published snapshot keeps the old one for as long as scrapes use it.
-        let mut values = Vec::clone(&engine.values);
-        for (index, (series, values)) in parts(&mut engine.series, &mut values).enumerate() {
+        // New vectors: the published snapshot keeps the old ones for as long as scrapes use them.
+        let (mut values, mut observed) = (Vec::clone(&engine.values), Vec::clone(&engine.observed));
+        let config = engine.config.clone();
+        for (index, (entry, series, values, observed)) in
+            parts(&config.entries, &mut engine.series, &mut values, &mut observed).enumerate()
+        {
             series.advance(n, values, &mut |r| restarts.push((index, r)));
+            observed::tick(entry, series, n, values, observed);
         }
         engine.values = Arc::new(values);
+        engine.observed = Arc::new(observed);
         engine.ticks = n;
         if engine.first == 0 {
             engine.first = n;
@@ -229,11 +244,22 @@ impl State {
         }
         let from = engine.ticks;
         let engine = &mut *engine;
-        let mut values = Vec::clone(&engine.values);
-        for (series, values) in parts(&mut engine.series, &mut values) {
-            series.catch_up(target, FAST_FORWARD_BUDGET, values);
+        let (mut values, mut observed) = (Vec::clone(&engine.values), Vec::clone(&engine.observed));
+        let config = engine.config.clone();
+        for (entry, series, values, observed) in parts(&config.entries, &mut engine.series, &mut values, &mut observed)
+        {
+            if entry.observe.is_none() {
+                series.catch_up(target, FAST_FORWARD_BUDGET, values);
+                continue;
+            }
+            // Observations accumulate tick by tick: every tick on the way is observed.
+            for n in from + 1..=target {
+                series.advance(n, values, &mut |_| {});
+                observed::tick(entry, series, n, values, observed);
+            }
         }
         engine.values = Arc::new(values);
+        engine.observed = Arc::new(observed);
         engine.ticks = target;
         self.publish(engine, true);
         log::warn!("the ticker was late: caught up from tick {from} to tick {target} at once");
@@ -278,16 +304,26 @@ impl State {
 }
 
 /// Fast-forwards the series of entry number `index` to tick `n`, each within
-/// [`FAST_FORWARD_BUDGET`]; the error names the entry and says what to do.
+/// [`FAST_FORWARD_BUDGET`], as if they had been there from tick 1, with their accumulated
+/// observations; the error names the entry and says what to do.
 pub(super) fn fast_forward(
     series: &mut Series,
     values: &mut [f64],
+    observed: &mut [f64],
     n: u64,
     index: usize,
     entry: &Entry,
     source: &str,
 ) -> Result<(), Error> {
-    series.fast_forward(n, FAST_FORWARD_BUDGET, values).map_err(|_| {
+    let forwarded = series.fast_forward(n, FAST_FORWARD_BUDGET, values).and_then(|()| {
+        let Some(observe) = &entry.observe else { return Ok(()) };
+        for (slot, chunk) in observed.chunks_mut(observe.width()).enumerate() {
+            let replay = Replay::at(entry, slot as u64, 1, n, &mut Budget::new(FAST_FORWARD_BUDGET))?;
+            chunk.copy_from_slice(replay.observed());
+        }
+        Ok(())
+    });
+    forwarded.map_err(|_| {
         cannot_fast_forward(
             source,
             index,
@@ -299,22 +335,28 @@ pub(super) fn fast_forward(
     })
 }
 
-/// An entry's series before their first tick, with their values (NaN).
-pub(super) fn fresh(entry: &Entry) -> (Series, Vec<f64>) {
+/// An entry's series before their first tick, with their values (NaN) and accumulated
+/// observations (none yet).
+pub(super) fn fresh(entry: &Entry) -> (Series, Vec<f64>, Vec<f64>) {
     let series = Series::new(entry);
     let values = vec![f64::NAN; series.value_count()];
-    (series, values)
+    (series, values, vec![0.0; entry.observed_count()])
 }
 
-/// Each entry's series with its part of `values` (laid out as [`Snapshot::values`]).
+/// Each entry with its series and its parts of `values` and `observed` (laid out as
+/// [`Snapshot::values`] and [`Snapshot::observed`]).
 pub(super) fn parts<'a>(
+    entries: &'a [Entry],
     series: &'a mut [Series],
     mut values: &'a mut [f64],
-) -> impl Iterator<Item = (&'a mut Series, &'a mut [f64])> {
-    series.iter_mut().map(move |series| {
+    mut observed: &'a mut [f64],
+) -> impl Iterator<Item = (&'a Entry, &'a mut Series, &'a mut [f64], &'a mut [f64])> {
+    entries.iter().zip(series.iter_mut()).map(move |(entry, series)| {
         let (mine, rest) = std::mem::take(&mut values).split_at_mut(series.value_count());
         values = rest;
-        (series, mine)
+        let (observations, rest) = std::mem::take(&mut observed).split_at_mut(entry.observed_count());
+        observed = rest;
+        (entry, series, mine, observations)
     })
 }
 

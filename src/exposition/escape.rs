@@ -70,3 +70,54 @@ pub fn write_label_set<'a, V: AsRef<str> + 'a>(labels: impl IntoIterator<Item = 
         out.push('}');
     }
 }
+
+/// A number as Go's `strconv.FormatFloat(v, 'g', -1, 64)` writes it, which is how the
+/// Prometheus Go client writes `le` and `quantile` in the text format: the shortest digits that
+/// read back exactly, in exponent form (`1e+06`, `1e-05`) when the exponent is below −4 or at
+/// least 6; `+Inf`, `-Inf`, `NaN`.
+pub fn go_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // Rust's `{:e}` writes the shortest round-trip digits: `d.ddde±x`.
+    let shortest = format!("{v:e}");
+    let (mantissa, exponent) = shortest.split_once('e').unwrap_or((&shortest, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if !(-4..6).contains(&exponent) {
+        let (first, rest) = digits.split_at(1);
+        let rest = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{rest}e{exp_sign}{:02}", exponent.unsigned_abs());
+    }
+    let point = exponent + 1;
+    let body = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+    };
+    format!("{sign}{body}")
+}
+
+/// A number as OpenMetrics requires `le` and `quantile` values, as the Go client writes them:
+/// [`go_float`], with `.0` added when that has neither a point nor an exponent (`1.0`, `0.5`,
+/// `1e+06`, `+Inf`).
+pub fn openmetrics_float(v: f64) -> String {
+    let mut text = go_float(v);
+    if v.is_finite() && !text.contains(['.', 'e']) {
+        text.push_str(".0");
+    }
+    text
+}

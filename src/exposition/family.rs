@@ -20,17 +20,18 @@ pub struct Family {
 }
 
 impl Family {
-    /// The family's name in OpenMetrics: counters without `_total`.
+    /// The family's name in OpenMetrics: counters without `_total`, info metrics without `_info`.
     pub fn openmetrics_name(&self) -> &str {
         match self.kind {
             Kind::Counter => counter_family_name(&self.sample_name),
-            Kind::Gauge => &self.sample_name,
+            Kind::Info => self.sample_name.strip_suffix("_info").unwrap_or(&self.sample_name),
+            _ => &self.sample_name,
         }
     }
 
     /// `# HELP …\n# TYPE …\n` in the text format.
     pub fn text_header(&self) -> String {
-        let (name, kind) = (&self.sample_name, self.kind.as_str());
+        let (name, kind) = (&self.sample_name, self.kind.text_type());
         format!("# HELP {name} {}\n# TYPE {name} {kind}\n", escape_help(&self.help))
     }
 

@@ -9,13 +9,15 @@
 mod catalog;
 mod escape;
 mod family;
+mod lines;
 mod self_metrics;
 #[cfg(test)]
 mod tests;
 
 pub use catalog::Catalog;
-pub use escape::{escape_help, escape_label_value, format_value, write_label_set};
+pub use escape::{escape_help, escape_label_value, format_value, go_float, openmetrics_float, write_label_set};
 pub use family::{families, Family};
+pub use lines::{lines, Line, LineValue};
 pub use self_metrics::SelfMetrics;
 
 use crate::time::Grid;
@@ -54,7 +56,12 @@ pub struct TickValues<'a> {
     /// The tick at which each current cycle began: one per config entry, or per series where
     /// each restarts on its own (see `Entry::cycle_start_count`).
     pub cycle_starts: &'a [u64],
-    /// Maps tick numbers to Unix times, for OpenMetrics `_created` samples.
+    /// The accumulated observations of histograms and summaries: per entry with observations,
+    /// `Observe::width` values per value slot (see `Entry::value_count`), in config order.
+    pub observed: &'a [f64],
+    /// The tick these values belong to.
+    pub tick: u64,
+    /// Maps tick numbers to Unix times, for OpenMetrics `_created` samples and exemplars.
     pub clock: Grid,
     pub self_metrics: &'a SelfMetrics,
 }

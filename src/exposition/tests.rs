@@ -64,7 +64,9 @@ fn rendered(format: Format) -> String {
     let sample = TickValues {
         values: &[1.0, 2.5, 3.0],
         cycle_starts: &[1, 2, 1],
-        clock: Grid { origin_ms: 1_000_000, interval_ms: 500 },
+        observed: &[],
+    tick: 3,
+    clock: Grid { origin_ms: 1_000_000, interval_ms: 500 },
         self_metrics: &own,
     };
     let mut out = Vec::new();

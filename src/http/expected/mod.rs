@@ -10,11 +10,17 @@
 //! Pure code apart from reading the clock for a default `time`: the server passes in the
 //! snapshot and the query string and sends what comes back.
 
+mod points;
+mod query;
+
+pub use query::prometheus_float;
+
 use crate::config::{Entry, Kind};
-use crate::engine::{Budget, Exhausted, Sequence, Snapshot};
-use crate::names::{is_label_name, is_metric_name};
-use crate::time::{format_api_time, now_ms, parse_api_duration, parse_time, Grid};
-use std::collections::VecDeque;
+use crate::engine::{Budget, Snapshot};
+use crate::exposition::{lines, Format, Line};
+use crate::time::{format_api_time, now_ms, parse_api_duration, parse_time};
+use points::{bucket_quantile, increases, values, Stream};
+use query::{json_string, parse_query, parse_selector};
 use std::fmt::Write as _;
 
 /// The most points per series, as Prometheus allows in a range query.
@@ -59,11 +65,25 @@ pub fn answer(snapshot: &Snapshot, query: &str) -> Answer {
     }
 }
 
-/// One series the request matched: its entry (by index) and number within the entry.
+/// One series the request matched: its entry (by index), number within the entry, and line.
 struct Series<'a> {
     index: usize,
     entry: &'a Entry,
     k: u64,
+    line: Line,
+    /// For `histogram_quantile`, the entry's bucket lines (the line above is the first of them).
+    buckets: Vec<(f64, Line)>,
+}
+
+/// What a request asks of each series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ask {
+    /// Its values.
+    Values,
+    /// Its true increase over a window (milliseconds).
+    Increase(u64),
+    /// `histogram_quantile(φ, increase(x_bucket[window]))`.
+    Quantile { phi: f64, window: u64 },
 }
 
 /// A validated request.
@@ -73,9 +93,11 @@ struct Request<'a> {
     times: Vec<i64>,
     /// A range (`matrix`) rather than one time (`vector`).
     range: bool,
-    /// The `increase` window in milliseconds.
-    window: Option<u64>,
+    ask: Ask,
 }
+
+/// The parameters a request may have.
+const PARAMETERS: [&str; 7] = ["metric", "time", "start", "end", "step", "increase", "histogram_quantile"];
 
 impl<'a> Request<'a> {
     fn parse(snapshot: &'a Snapshot, query: &str) -> Result<Request<'a>, String> {
@@ -88,11 +110,10 @@ impl<'a> Request<'a> {
                 None => Ok(first),
             }
         };
-        if let Some((unknown, _)) =
-            params.iter().find(|(k, _)| !["metric", "time", "start", "end", "step", "increase"].contains(&k.as_str()))
-        {
+        if let Some((unknown, _)) = params.iter().find(|(k, _)| !PARAMETERS.contains(&k.as_str())) {
             return Err(format!(
-                "unknown parameter {unknown:?} (parameters: metric, time, or start, end and step, and increase)"
+                "unknown parameter {unknown:?} (parameters: metric, time, or start, end and step, increase, and \
+                 histogram_quantile with increase)"
             ));
         }
         let selector = get("metric")?.ok_or("missing parameter \"metric\": a metric name, e.g. metric=test_metrics_custom_square or metric=test_metrics_jobs_done_total{queue=\"default\"}")?;
@@ -100,6 +121,19 @@ impl<'a> Request<'a> {
         let window = get("increase")?
             .map(|w| parse_api_duration(w).map_err(|m| format!("invalid parameter \"increase\": {m}")))
             .transpose()?;
+        let phi = get("histogram_quantile")?
+            .map(|q| {
+                q.parse::<f64>().map_err(|_| format!("invalid parameter \"histogram_quantile\": {q:?} is not a number"))
+            })
+            .transpose()?;
+        let ask = match (phi, window) {
+            (None, None) => Ask::Values,
+            (None, Some(window)) => Ask::Increase(window),
+            (Some(phi), Some(window)) => Ask::Quantile { phi, window },
+            (Some(_), None) => {
+                return Err("histogram_quantile needs increase=W: the quantile of the buckets' increase over W".into())
+            }
+        };
 
         let time = |param: &str| -> Result<Option<i64>, String> {
             get(param)?.map(|t| parse_time(t).map_err(|m| format!("invalid parameter {param:?}: {m}"))).transpose()
@@ -130,44 +164,100 @@ impl<'a> Request<'a> {
             _ => return Err("a range needs all of start, end and step".into()),
         };
 
-        let families: Vec<&Entry> = snapshot.config.entries.iter().filter(|e| e.sample_name() == name).collect();
-        let Some(first) = families.first() else {
-            let mut names: Vec<String> = snapshot.config.entries.iter().map(Entry::sample_name).collect();
-            names.dedup();
+        // Each entry's lines as Prometheus stores them: it scrapes OpenMetrics first.
+        let entries = &snapshot.config.entries;
+        let named: Vec<(usize, Vec<Line>)> = entries
+            .iter()
+            .enumerate()
+            .map(|(index, e)| (index, lines(e, Format::OpenMetrics)))
+            .filter(|(_, lines)| lines.iter().any(|l| l.name == name))
+            .collect();
+        let Some((first_index, first_lines)) = named.first() else {
+            let mut names: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for entry in entries {
+                for line in lines(entry, Format::OpenMetrics) {
+                    if seen.insert(line.name.clone()) {
+                        names.push(line.name);
+                    }
+                }
+            }
             return Err(format!("unknown metric {name:?} (served: {})", names.join(", ")));
         };
-        if window.is_some() && first.kind != Kind::Counter {
-            return Err(format!("increase is for counters, and {name} is a gauge"));
-        }
+        let first = &entries[*first_index];
+        let accumulates = |line: &Line| match first.kind {
+            Kind::Counter => true,
+            Kind::Histogram | Kind::Summary => line.name != first.full_name,
+            _ => false,
+        };
         if let Some(w) = window {
+            let line = first_lines.iter().find(|l| l.name == name).expect("the entry has a line of that name");
+            if !accumulates(line) {
+                return Err(format!(
+                    "increase is for counters and for the buckets, sums and counts of histograms and summaries, \
+                     and {name} is a {}",
+                    first.kind.as_str()
+                ));
+            }
             let ticks = w.div_ceil(snapshot.grid.interval_ms);
             if ticks > MAX_WINDOW_TICKS {
                 return Err(format!("the increase window spans {ticks} ticks; at most {MAX_WINDOW_TICKS}"));
             }
         }
-        let mut series = Vec::new();
-        for (index, entry) in snapshot.config.entries.iter().enumerate().filter(|(_, e)| e.sample_name() == name) {
-            for k in 0..entry.series {
-                let labels = entry.labels_of(k);
-                let matches = matchers.iter().all(|m| {
-                    let value = match m.name.as_str() {
-                        "__name__" => name.as_str(),
-                        label => labels.iter().find(|(l, _)| *l == label).map_or("", |(_, v)| v.as_ref()),
-                    };
-                    (value == m.value) == m.equal
-                });
-                if !matches {
-                    continue;
-                }
-                if series.len() == MAX_SERIES {
-                    return Err(format!(
-                        "{selector} matches more than {MAX_SERIES} series; narrow it down with label matchers"
-                    ));
-                }
-                series.push(Series { index, entry, k });
+        if phi.is_some() {
+            if first.kind != Kind::Histogram || !name.ends_with("_bucket") {
+                return Err(format!("histogram_quantile is for the buckets of a histogram (x_bucket), and {name} is not"));
+            }
+            if matchers.iter().any(|m| m.name == "le") {
+                return Err("histogram_quantile takes every bucket of a series: leave le out of the selector".into());
             }
         }
-        Ok(Request { series, times, range, window })
+        let mut series = Vec::new();
+        for (index, entry_lines) in &named {
+            let (index, entry) = (*index, &entries[*index]);
+            let buckets: Vec<(f64, Line)> = match phi {
+                None => Vec::new(),
+                Some(_) => entry_lines
+                    .iter()
+                    .filter(|l| l.name == name)
+                    .filter_map(|l| {
+                        let bound = l.label.as_ref()?.1.parse::<f64>().ok()?;
+                        Some((bound, l.clone()))
+                    })
+                    .collect(),
+            };
+            for k in 0..entry.series {
+                let labels = entry.labels_of(k);
+                // histogram_quantile asks once per histogram series, for all its buckets.
+                let candidates: Vec<&Line> = match phi {
+                    Some(_) => buckets.first().map(|(_, line)| line).into_iter().collect(),
+                    None => entry_lines.iter().filter(|l| l.name == name).collect(),
+                };
+                for line in candidates {
+                    let own = line.label.as_ref().filter(|_| phi.is_none());
+                    let matches = matchers.iter().all(|m| {
+                        let value = match m.name.as_str() {
+                            "__name__" => name.as_str(),
+                            label => match own {
+                                Some((own_name, own_value)) if own_name == label => own_value.as_str(),
+                                _ => labels.iter().find(|(l, _)| *l == label).map_or("", |(_, v)| v.as_ref()),
+                            },
+                        };
+                        (value == m.value) == m.equal
+                    });
+                    if !matches {
+                        continue;
+                    }
+                    if series.len() == MAX_SERIES {
+                        return Err(format!(
+                            "{selector} matches more than {MAX_SERIES} series; narrow it down with label matchers"
+                        ));
+                    }
+                    series.push(Series { index, entry, k, line: line.clone(), buckets: buckets.clone() });
+                }
+            }
+        }
+        Ok(Request { series, times, range, ask })
     }
 
     /// The JSON body, or why the work was too much.
@@ -185,11 +275,19 @@ impl<'a> Request<'a> {
         );
         let mut first_series = true;
         for s in &self.series {
-            let start = snapshot.starts.get(s.index).copied().unwrap_or(1);
-            let points = match self.window {
-                None => values(Sequence::of(s.entry, s.k).starting_at(start), snapshot.grid, &self.times, &mut budget),
-                Some(w) => {
-                    increases(Sequence::of(s.entry, s.k).starting_at(start), snapshot.grid, &self.times, w, &mut budget)
+            let first = snapshot.starts.get(s.index).copied().unwrap_or(1);
+            let stream = Stream::new(s.entry, s.k, first);
+            let grid = snapshot.grid;
+            let points = match self.ask {
+                Ask::Values => values(stream, &s.line, grid, &self.times, &mut budget),
+                Ask::Increase(w) => increases(stream, std::slice::from_ref(&s.line), grid, &self.times, w, &mut budget)
+                    .map(|points| points.into_iter().map(|(t, rises)| (t, rises[0])).collect()),
+                Ask::Quantile { phi, window } => {
+                    let lines: Vec<Line> = s.buckets.iter().map(|(_, line)| line.clone()).collect();
+                    let bounds: Vec<f64> = s.buckets.iter().map(|(bound, _)| *bound).collect();
+                    increases(stream, &lines, grid, &self.times, window, &mut budget).map(|points| {
+                        points.into_iter().map(|(t, rises)| (t, bucket_quantile(phi, &bounds, &rises))).collect()
+                    })
                 }
             }
             .map_err(too_much)?;
@@ -201,12 +299,15 @@ impl<'a> Request<'a> {
             }
             first_series = false;
             out.push_str("{\"metric\":{");
-            let name = s.entry.sample_name();
             let mut labels: Vec<(&str, String)> =
                 s.entry.labels_of(s.k).into_iter().map(|(l, v)| (l, v.into_owned())).collect();
-            // Prometheus's increase() drops the metric name; so does this.
-            if self.window.is_none() {
-                labels.insert(0, ("__name__", name));
+            if let (Ask::Values | Ask::Increase(_), Some((name, value))) = (self.ask, &s.line.label) {
+                labels.push((name.as_str(), value.clone()));
+            }
+            labels.sort_by(|a, b| a.0.cmp(b.0));
+            // Prometheus's increase() and histogram_quantile() drop the metric name; so does this.
+            if self.ask == Ask::Values {
+                labels.insert(0, ("__name__", s.line.name.clone()));
             }
             for (index, (label, value)) in labels.iter().enumerate() {
                 if index > 0 {
@@ -228,256 +329,9 @@ impl<'a> Request<'a> {
     }
 }
 
-/// The value at each time: that of the last tick at or before it. Times before the series'
-/// first tick have no value and no point.
-fn values(
-    mut sequence: Sequence,
-    grid: Grid,
-    times: &[i64],
-    budget: &mut Budget,
-) -> Result<Vec<(i64, f64)>, Exhausted> {
-    let first = sequence.tick() + 1;
-    let mut points = Vec::new();
-    for &t in times {
-        let Some(tick) = grid.tick_at(t).filter(|&k| k >= first) else { continue };
-        sequence.skip_to(tick, budget)?;
-        points.push((t, sequence.value()));
-    }
-    Ok(points)
-}
-
-/// The true increase over `(t − window, t]` at each time `t`: the sum, over the ticks in that
-/// span, of each value's rise from the value before it, a drop counting as a restart from zero
-/// (the new value itself). Before its first tick a series counts as 0, so a window that holds its
-/// first tick counts its first value in full. Times before the first tick have no point.
-fn increases(
-    mut lead: Sequence,
-    grid: Grid,
-    times: &[i64],
-    window: u64,
-    budget: &mut Budget,
-) -> Result<Vec<(i64, f64)>, Exhausted> {
-    let before = lead.tick();
-    // The value at `lead.tick()`, and the rise of each tick still inside the window.
-    let mut previous = 0.0;
-    let mut rises: VecDeque<(u64, f64)> = VecDeque::new();
-    let mut points = Vec::new();
-    for &t in times {
-        let Some(end) = grid.tick_at(t).filter(|&k| k > before) else { continue };
-        let begin = grid.tick_at(t.saturating_sub(window as i64)).map_or(before, |k| k.max(before));
-        if begin > lead.tick() {
-            // Nothing of the last window is in this one: jump to where this one begins.
-            lead.skip_to(begin, budget)?;
-            previous = lead.value();
-            rises.clear();
-        }
-        while lead.tick() < end {
-            budget.spend(1)?;
-            let n = lead.tick() + 1;
-            lead.advance(n);
-            let value = lead.value();
-            rises.push_back((n, if value >= previous { value - previous } else { value }));
-            previous = value;
-        }
-        while rises.front().is_some_and(|&(n, _)| n <= begin) {
-            rises.pop_front();
-        }
-        budget.spend(rises.len() as u64)?;
-        points.push((t, rises.iter().map(|&(_, rise)| rise).sum()));
-    }
-    Ok(points)
-}
-
-/// A label matcher: `name="value"` (`equal`) or `name!="value"`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Matcher {
-    name: String,
-    value: String,
-    equal: bool,
-}
-
-/// `name`, `name{}` or `name{a="x", b!='y'}`, as in PromQL (without regular expressions).
-fn parse_selector(s: &str) -> Result<(String, Vec<Matcher>), String> {
-    let bad = |why: &str| format!("invalid parameter \"metric\": {s:?}: {why}");
-    let s_trim = s.trim();
-    let (name, rest) = match s_trim.find('{') {
-        Some(open) => (s_trim[..open].trim(), Some(&s_trim[open + 1..])),
-        None => (s_trim, None),
-    };
-    if !is_metric_name(name) {
-        return Err(bad("expected a metric name, optionally followed by label matchers in braces"));
-    }
-    let mut matchers = Vec::new();
-    let Some(rest) = rest else { return Ok((name.to_string(), matchers)) };
-    let mut chars = rest.char_indices().peekable();
-    loop {
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        match chars.peek() {
-            Some((_, '}')) => {
-                chars.next();
-                break;
-            }
-            None => return Err(bad("missing '}'")),
-            _ => {}
-        }
-        let mut label = String::new();
-        while let Some((_, c)) = chars.next_if(|(_, c)| c.is_ascii_alphanumeric() || *c == '_') {
-            label.push(c);
-        }
-        if !is_label_name(&label) {
-            return Err(bad("expected a label name"));
-        }
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        let equal = match (chars.next().map(|(_, c)| c), chars.peek().map(|(_, c)| *c)) {
-            (Some('='), Some('~')) | (Some('!'), Some('~')) => {
-                return Err(bad("regular-expression matchers (=~, !~) are not supported; use = or !="))
-            }
-            (Some('='), _) => true,
-            (Some('!'), Some('=')) => {
-                chars.next();
-                false
-            }
-            _ => return Err(bad(&format!("expected = or != after {label}"))),
-        };
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        let value = parse_string(&mut chars).map_err(|why| bad(&why))?;
-        matchers.push(Matcher { name: label, value, equal });
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        match chars.next() {
-            Some((_, ',')) => {}
-            Some((_, '}')) => break,
-            _ => return Err(bad("expected ',' or '}' after a matcher")),
-        }
-    }
-    if chars.next().is_some() {
-        return Err(bad("unexpected text after '}'"));
-    }
-    Ok((name.to_string(), matchers))
-}
-
-/// A PromQL string literal: double or single quotes with Go's escapes, or backquotes (raw).
-fn parse_string(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Result<String, String> {
-    let quote = match chars.next() {
-        Some((_, q @ ('"' | '\'' | '`'))) => q,
-        _ => return Err("expected a quoted label value".into()),
-    };
-    let mut out = String::new();
-    loop {
-        let c = chars.next().map(|(_, c)| c).ok_or("unterminated string")?;
-        if c == quote {
-            return Ok(out);
-        }
-        if c != '\\' || quote == '`' {
-            out.push(c);
-            continue;
-        }
-        let escaped = chars.next().map(|(_, c)| c).ok_or("unterminated string")?;
-        let hex = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, digits: usize| -> Result<char, String> {
-            let text: String = (0..digits).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
-            u32::from_str_radix(&text, 16).ok().and_then(char::from_u32).ok_or(format!("invalid escape with {text:?}"))
-        };
-        out.push(match escaped {
-            'a' => '\u{7}',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'v' => '\u{b}',
-            '\\' | '"' | '\'' => escaped,
-            'x' => Some(hex(chars, 2)?)
-                .filter(char::is_ascii)
-                .ok_or("\\x escapes above \\x7f are not supported; use \\u")?,
-            'u' => hex(chars, 4)?,
-            'U' => hex(chars, 8)?,
-            other => return Err(format!("unknown escape \\{other}")),
-        });
-    }
-}
-
-/// Splits a query string into decoded `(name, value)` pairs: `+` is a space, `%XX` a byte.
-fn parse_query(query: &str) -> Result<Vec<(String, String)>, String> {
-    let decode = |s: &str| -> Result<String, String> {
-        let mut bytes = Vec::with_capacity(s.len());
-        let mut raw = s.bytes();
-        while let Some(b) = raw.next() {
-            bytes.push(match b {
-                b'+' => b' ',
-                b'%' => {
-                    let hex: Vec<u8> = raw.by_ref().take(2).collect();
-                    std::str::from_utf8(&hex)
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok().filter(|_| h.len() == 2))
-                        .ok_or_else(|| format!("invalid percent-encoding in {s:?}"))?
-                }
-                b => b,
-            });
-        }
-        String::from_utf8(bytes).map_err(|_| format!("{s:?} does not decode to UTF-8"))
-    };
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode(k)?, decode(v)?))
-        })
-        .collect()
-}
-
-/// A JSON string literal.
-fn json_string(s: &str) -> String {
-    serde_json::Value::from(s).to_string()
-}
-
-/// A sample value as Prometheus's API writes it (Go's `strconv.FormatFloat` with the shortest
-/// digits): positional notation from 1e-6 up to 1e21, else `1.5e-07` or `1e+21`; `NaN`, `+Inf`
-/// and `-Inf`. Written the same way, values can be compared as the strings they are.
-pub fn prometheus_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    let sign = if v.is_sign_negative() { "-" } else { "" };
-    if v == 0.0 {
-        return format!("{sign}0");
-    }
-    // The shortest digits that read back as v, and the power of ten of the last one.
-    let mut buffer = ryu::Buffer::new();
-    let text = buffer.format_finite(v.abs());
-    let (mantissa, exponent) = match text.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (text, 0),
-    };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits_all = format!("{whole}{fraction}");
-    let mut digits = digits_all.trim_start_matches('0').to_string();
-    let mut last = exponent - fraction.len() as i32;
-    while digits.len() > 1 && digits.ends_with('0') {
-        digits.pop();
-        last += 1;
-    }
-    let count = digits.len() as i32;
-    let scientific = last + count - 1;
-    let body = if v.abs() < 1e-6 || v.abs() >= 1e21 {
-        let rest = if count > 1 { format!(".{}", &digits[1..]) } else { String::new() };
-        let exp_sign = if scientific < 0 { '-' } else { '+' };
-        format!("{}{rest}e{exp_sign}{:02}", &digits[..1], scientific.abs())
-    } else if last >= 0 {
-        format!("{digits}{}", "0".repeat(last as usize))
-    } else if -last < count {
-        let point = (count + last) as usize;
-        format!("{}.{}", &digits[..point], &digits[point..])
-    } else {
-        format!("0.{}{digits}", "0".repeat((-last - count) as usize))
-    };
-    format!("{sign}{body}")
-}
-
 #[cfg(test)]
 mod tests {
+    use super::query::Matcher;
     use super::*;
     use crate::config::{parse, Options};
     use crate::engine::State;
@@ -610,7 +464,10 @@ mod tests {
         bad("metric=ns_sq&start=0&end=11000&step=1", "exceeded maximum resolution of 11,000 points");
         bad("metric=ns_sq&start=0&end=10", "a range needs all of start, end and step");
         bad("metric=ns_sq&time=0&start=0&end=10&step=1", "give either time, or start, end and step");
-        bad("metric=ns_sq&increase=5m", "increase is for counters, and ns_sq is a gauge");
+        bad(
+            "metric=ns_sq&increase=5m",
+            "increase is for counters and for the buckets, sums and counts of histograms and summaries, and ns_sq is a gauge",
+        );
         bad("metric=ns_jobs_total&increase=1000d", "the increase window spans 8640000 ticks");
         bad("metric=ns_sq&colour=red", "unknown parameter \"colour\"");
         bad("metric=ns_sq&time=1&time=2", "parameter \"time\" is given more than once");
