@@ -4,6 +4,7 @@
 
 mod alignment;
 mod cli;
+mod formulas;
 mod functions;
 mod http;
 mod output;
