@@ -4,6 +4,7 @@
 
 mod alignment;
 mod cli;
+mod expected;
 mod formulas;
 mod functions;
 mod http;
