@@ -62,6 +62,16 @@ pub fn require_python_module(module: &str) -> Option<PathBuf> {
     Some(python)
 }
 
+/// For what the machine may lack rather than a program (`/dev/full`, IPv6 on loopback): whether
+/// `available`, with the same rule as [`require_tool`] when it is not: a failure under
+/// [`tools_required`], else a skip with a message. `what` says what is missing.
+pub fn require(available: bool, what: &str) -> bool {
+    if !available {
+        missing(what);
+    }
+    available
+}
+
 /// Fails the test when tools are required, else says why it is skipped.
 fn missing(what: &str) {
     assert!(!tools_required(), "{what} is required (REQUIRE_TOOLS=1 or CI=true) but missing; .ci/run installs it");
