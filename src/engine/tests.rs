@@ -353,15 +353,32 @@ fn seeded_series_fast_forwarded_to_the_wall_clock_serve_their_own_sequence_s_val
 
 #[test]
 fn a_stalled_ticker_makes_health_unhealthy() {
-    let state = State::new(
-        config(r#"[{"name":"s","metric_type":"gauge","custom_function":"square"}]"#),
-        Duration::from_millis(10),
-    );
+    let text = r#"[{"name":"s","metric_type":"gauge","custom_function":"square"}]"#;
+    // Right after a tick, with an interval no pause of the test can reach, health is healthy.
+    let state = State::new(config(text), Duration::from_secs(3600));
     state.tick();
-    assert!(state.health().healthy);
-    std::thread::sleep(Duration::from_millis(40));
+    assert!(state.health().healthy, "{:?}", state.health());
+
+    // With a 10 ms interval the test cannot tell how long it was paused, so every answer must be
+    // the rule applied to the time it reports: healthy while the last tick is at most two
+    // intervals old. Polled (with a deadline) until it turns unhealthy, then a tick makes the last
+    // tick recent again.
+    let interval = Duration::from_millis(10);
+    let state = State::new(config(text), interval);
+    let rule = |health: &Health| assert_eq!(health.healthy, health.since_last_tick <= interval * 2, "{health:?}");
+    state.tick();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let stalled = loop {
+        let health = state.health();
+        rule(&health);
+        if !health.healthy {
+            break health.since_last_tick;
+        }
+        assert!(std::time::Instant::now() < deadline, "still healthy after 10 s without a tick: {health:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    state.tick();
     let health = state.health();
-    assert!(!health.healthy, "{health:?}");
-    state.tick();
-    assert!(state.health().healthy);
+    rule(&health);
+    assert!(health.since_last_tick < stalled, "a tick did not renew the last tick: {health:?}");
 }

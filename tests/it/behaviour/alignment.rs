@@ -141,7 +141,12 @@ fn a_series_that_cannot_be_fast_forwarded_is_refused() {
         r#"[{"name": "wander", "metric_type": "gauge", "custom_function": "random_walk", "reset_interval": 100000}]"#,
     );
     let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--align", "wall-clock", "--interval", "1s"]);
-    assert!(exporter.sample("test_metrics_wander").is_some());
+    // It serves the walk's value at its position in the cycle of the epoch's tick, as the
+    // documented walk (seed 42, from 50 by steps of at most 1 in [0, 100]) gives it.
+    let (tick, body) = at_a_tick(&exporter, TEXT);
+    let position = (tick - 1) % 100_000 + 1;
+    let walk = crate::support::reference::random_walk(42, 0, 50.0, 1.0, 0.0, 100.0, position as usize);
+    assert_eq!(sample(&body, "test_metrics_wander"), walk.last().copied(), "tick {tick}, position {position}");
 }
 
 #[test]

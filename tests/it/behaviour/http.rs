@@ -1,23 +1,37 @@
 //! Routing and HTTP behaviour (`docs/http-api.md`, "Endpoints"): endpoints, status codes, `Allow`, HEAD, query strings.
 
+use crate::support::prometheus::unix_now;
 use crate::support::{http_raw, Exporter};
+use std::time::Instant;
 
 #[test]
-fn health_reports_its_fields_with_their_types() {
+fn health_reports_its_fields_with_their_values() {
+    // The test's own clocks bound what the exporter can report: it started after `before` and
+    // answered before `after`.
+    let before = (unix_now(), Instant::now());
     let exporter = Exporter::start(&["--interval", "2s"]);
     let response = exporter.get("/health");
+    let after = (unix_now(), before.1.elapsed().as_secs_f64());
     assert_eq!(response.status, 200);
     assert_eq!(response.header("Content-Type"), Some("application/json"));
     let health = response.json();
+    let number = |field: &str| health[field].as_f64().unwrap_or_else(|| panic!("{field} is not a number: {health}"));
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["metrics_count"], 4);
-    assert!(health["ticks"].as_u64().unwrap() >= 1);
     assert_eq!(health["interval_seconds"].as_f64(), Some(2.0));
-    assert!(health["uptime_seconds"].as_f64().unwrap() >= 0.0);
-    assert!(health["last_tick_seconds_ago"].as_f64().unwrap() >= 0.0);
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(health["align"], "start");
-    assert!(health["tick_time_seconds"].as_f64().unwrap() > 1.6e9);
+    // Up no longer than the test has run, and the last tick no older than that.
+    let uptime = number("uptime_seconds");
+    assert!(uptime > 0.0 && uptime <= after.1, "uptime {uptime} s, the test ran {} s: {health}", after.1);
+    let since = number("last_tick_seconds_ago");
+    assert!((0.0..=uptime).contains(&since), "{health}");
+    // Ticks on a 2 s grid from start-up: tick 1 at once, tick k at 2·(k − 1) s.
+    let ticks = health["ticks"].as_u64().unwrap();
+    assert!(ticks >= 1 && (ticks - 1) as f64 * 2.0 <= uptime, "{ticks} ticks after {uptime} s: {health}");
+    // The tick being served is on that grid, between the test's start and its answer.
+    let tick_time = number("tick_time_seconds");
+    assert!(before.0 <= tick_time && tick_time <= after.0, "tick time {tick_time} not in [{}, {}]", before.0, after.0);
 }
 
 #[test]
@@ -71,6 +85,8 @@ fn head_answers_like_get_without_a_body() {
 #[test]
 fn a_garbage_request_line_gets_an_error_not_a_crash() {
     let exporter = Exporter::start(&["--interval", "1h"]);
-    let _ = http_raw(exporter.addr, b"NOT HTTP AT ALL\r\n\r\n", false);
+    let response = http_raw(exporter.addr, b"NOT HTTP AT ALL\r\n\r\n", false)
+        .unwrap_or_else(|e| panic!("no answer to a garbage request line: {e}\n{}", exporter.stderr()));
+    assert_eq!(response.status, 400, "{response:?}");
     assert_eq!(exporter.get("/metrics").status, 200);
 }

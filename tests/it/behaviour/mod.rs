@@ -4,6 +4,8 @@
 
 mod alignment;
 mod cli;
+mod expected;
+mod formulas;
 mod functions;
 mod http;
 mod output;

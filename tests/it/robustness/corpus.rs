@@ -125,6 +125,20 @@ fn every_good_config_is_accepted() {
     }
 }
 
+/// A byte-order mark is skipped, not read as part of the config: the file loads as the same
+/// entry without it, and serves that entry's values.
+#[test]
+fn a_config_with_a_byte_order_mark_serves_its_entry() {
+    let path = root().join("tests/data/corpus/good/bom.json");
+    assert!(std::fs::read(&path).unwrap().starts_with(b"\xEF\xBB\xBF["), "the fixture starts with a BOM");
+    let (out, _) = run_within(&["--check-config", "--config", path.to_str().unwrap()], Duration::from_secs(20));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(summary.ends_with(" is valid: 1 series\n  test_metrics_a gauge square\n"), "{summary}");
+    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--interval", "1h"]);
+    assert_eq!(exporter.sample("test_metrics_a"), Some(1.0), "{}", exporter.get("/metrics").text());
+}
+
 /// `count` entries, one per line: `entry(k)` gives the JSON of entry k.
 fn entries(count: usize, entry: impl Fn(usize) -> String) -> String {
     let mut text = String::with_capacity(count * 80);

@@ -1,9 +1,11 @@
 //! A panic inside a function does not take `/metrics` down: the exporter runs in-process with a
-//! function that panics, registered only here, and keeps serving every other series.
+//! function that panics, registered only here, and keeps serving every other series. A function
+//! that stalls the ticker makes `/health` unhealthy just over two intervals, and scrapes go on.
 
 use crate::support::{http_raw, sample, HttpResponse, TempDir};
 use metrics_generator::Registry;
 use metrics_generator::Running;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Starts the exporter in this process on 127.0.0.1:0, with `config`, no namespace, a tick every
@@ -110,4 +112,55 @@ fn a_stalled_ticker_makes_health_answer_503_while_scrapes_go_on() {
     assert_eq!(metrics.status, 200);
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     assert_eq!(sample(&metrics.text(), "slow"), Some(2.0));
+}
+
+#[test]
+fn health_turns_unhealthy_just_over_two_intervals_without_a_tick() {
+    // Tick 3 waits until the test lets it go (10 s at most, should the test fail first): the
+    // ticker stalls for as long as the test needs, whatever the machine's load.
+    static RELEASED: AtomicBool = AtomicBool::new(false);
+    let mut registry = Registry::builtin();
+    registry.register_fn("gated", "i, but tick 3 waits for the test", |i| {
+        let until = Instant::now() + Duration::from_secs(10);
+        while i == 3 && !RELEASED.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        i as f64
+    });
+    let interval = 0.4;
+    let (running, _dir) = start_in_process(
+        r#"[{"name": "gated", "metric_type": "gauge", "custom_function": "gated"}]"#,
+        "400ms",
+        registry,
+    );
+    // Every answer applies the documented rule to the time it reports: healthy while the last
+    // tick is at most two intervals old, unhealthy after. The first unhealthy answer must come
+    // just over two intervals, before three, so a threshold of three or four intervals fails
+    // here whichever answers the polling happens to see.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let first_unhealthy = loop {
+        assert!(Instant::now() < deadline, "/health never answered 503");
+        let response = get(&running, "/health");
+        let health = response.json();
+        let since = health["last_tick_seconds_ago"].as_f64().unwrap();
+        let healthy = since <= 2.0 * interval;
+        assert_eq!(response.status, if healthy { 200 } else { 503 }, "{health}");
+        assert_eq!(health["status"], if healthy { "healthy" } else { "unhealthy" }, "{health}");
+        if !healthy {
+            break since;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    RELEASED.store(true, Ordering::SeqCst);
+    assert!(
+        first_unhealthy < 3.0 * interval,
+        "the first unhealthy answer came {first_unhealthy} s after the last tick, more than three intervals: \
+         healthy answers until then would not show the threshold"
+    );
+    // Released, the ticker catches up and /health is healthy again.
+    let recovered = crate::support::poll(Duration::from_secs(10), || {
+        let health = get(&running, "/health");
+        (health.status == 200 && health.json()["ticks"].as_u64()? >= 4).then_some(())
+    });
+    assert!(recovered.is_some(), "{}", get(&running, "/health").text());
 }

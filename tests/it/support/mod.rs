@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod prometheus;
+pub mod reference;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -59,6 +60,16 @@ pub fn require_python_module(module: &str) -> Option<PathBuf> {
         return None;
     }
     Some(python)
+}
+
+/// For what the machine may lack rather than a program (`/dev/full`, IPv6 on loopback): whether
+/// `available`, with the same rule as [`require_tool`] when it is not: a failure under
+/// [`tools_required`], else a skip with a message. `what` says what is missing.
+pub fn require(available: bool, what: &str) -> bool {
+    if !available {
+        missing(what);
+    }
+    available
 }
 
 /// Fails the test when tools are required, else says why it is skipped.
