@@ -289,14 +289,10 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
         ));
     }
 
-    let kind = match required_str("metric_type")? {
-        word => match Kind::ALL.into_iter().find(|k| k.as_str() == word) {
-            Some(kind) => kind,
-            None => {
-                let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-                return Err(field("metric_type", format!("{} is not a metric type ({})", quoted(word), all.join(", "))));
-            }
-        },
+    let word = required_str("metric_type")?;
+    let Some(kind) = Kind::ALL.into_iter().find(|k| k.as_str() == word) else {
+        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        return Err(field("metric_type", format!("{} is not a metric type ({})", quoted(word), all.join(", "))));
     };
     let types = parse_type_fields(kind, map)?;
 

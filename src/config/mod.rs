@@ -8,9 +8,9 @@
 mod conflicts;
 mod entry;
 mod json;
-mod types;
 #[cfg(test)]
 mod tests;
+mod types;
 
 pub use entry::{Entry, Kind, LabelValues, NO_FUNCTION};
 pub use types::{state_index, ObservationCount, Observe, DEFAULT_BUCKETS, DEFAULT_QUANTILES, MAX_OBSERVATIONS};

@@ -280,7 +280,9 @@ fn parse_points(v: &Value, quantiles: bool) -> Result<Vec<f64>, String> {
         }
         if let Some(&last) = points.last() {
             if x <= last {
-                return Err(format!("item {index}: {x} does not increase on {last}; the list must be strictly increasing"));
+                return Err(format!(
+                    "item {index}: {x} does not increase on {last}; the list must be strictly increasing"
+                ));
             }
         }
         points.push(x);

@@ -3,7 +3,7 @@
 
 use super::observed;
 use super::series::Series;
-use super::state::{fast_forward, fresh, lock, unix_seconds, State};
+use super::state::{fast_forward, fresh, lock, unix_seconds, Fresh, State};
 use crate::config::{Config, Entry};
 use crate::error::Error;
 use crate::exposition::Catalog;
@@ -33,7 +33,7 @@ impl State {
         // With wall-clock alignment, the fast-forward of new series (up to a few tenths of a
         // second each) happens before the engine lock is taken, so the ticker is not held up;
         // under the lock they only catch up with the ticks that passed meanwhile.
-        let mut prepared: Vec<Option<(Series, Vec<f64>, Vec<f64>)>> = config.entries.iter().map(|_| None).collect();
+        let mut prepared: Vec<Option<Fresh>> = config.entries.iter().map(|_| None).collect();
         if self.align == Align::WallClock {
             let current = self.snapshot();
             let known: std::collections::HashSet<&str> =
@@ -73,8 +73,7 @@ impl State {
                     AddedEntry { series, values, observed, start: n.max(1) }
                 }
                 Align::WallClock => {
-                    let (mut series, mut values, mut observed) =
-                        prepared[index].take().unwrap_or_else(|| fresh(entry));
+                    let (mut series, mut values, mut observed) = prepared[index].take().unwrap_or_else(|| fresh(entry));
                     fast_forward(&mut series, &mut values, &mut observed, n, index, entry, &config.source)?;
                     AddedEntry { series, values, observed, start: 1 }
                 }

@@ -335,9 +335,12 @@ pub(super) fn fast_forward(
     })
 }
 
+/// An entry's series, their values and their accumulated observations, as [`fresh`] makes them.
+pub(super) type Fresh = (Series, Vec<f64>, Vec<f64>);
+
 /// An entry's series before their first tick, with their values (NaN) and accumulated
 /// observations (none yet).
-pub(super) fn fresh(entry: &Entry) -> (Series, Vec<f64>, Vec<f64>) {
+pub(super) fn fresh(entry: &Entry) -> Fresh {
     let series = Series::new(entry);
     let values = vec![f64::NAN; series.value_count()];
     (series, values, vec![0.0; entry.observed_count()])

@@ -229,14 +229,14 @@ impl Catalog {
             let fixed: usize = heads
                 + lines.lines.len()
                     * lines
-                    .segments
-                    .iter()
-                    .map(|s| match s {
-                        Segment::Literal(text) => text.len(),
-                        Segment::Values { values, .. } => values.first().map_or(0, String::len),
-                        Segment::Count { n, .. } => n.to_string().len(),
-                    })
-                    .sum::<usize>();
+                        .segments
+                        .iter()
+                        .map(|s| match s {
+                            Segment::Literal(text) => text.len(),
+                            Segment::Values { values, .. } => values.first().map_or(0, String::len),
+                            Segment::Count { n, .. } => n.to_string().len(),
+                        })
+                        .sum::<usize>();
             bytes = bytes.saturating_add(lines.count.saturating_mul(fixed as u64 + 20 * lines.lines.len() as u64));
         }
         bytes.min(1 << 30) as usize

@@ -65,8 +65,8 @@ fn rendered(format: Format) -> String {
         values: &[1.0, 2.5, 3.0],
         cycle_starts: &[1, 2, 1],
         observed: &[],
-    tick: 3,
-    clock: Grid { origin_ms: 1_000_000, interval_ms: 500 },
+        tick: 3,
+        clock: Grid { origin_ms: 1_000_000, interval_ms: 500 },
         self_metrics: &own,
     };
     let mut out = Vec::new();

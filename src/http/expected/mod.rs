@@ -206,7 +206,9 @@ impl<'a> Request<'a> {
         }
         if phi.is_some() {
             if first.kind != Kind::Histogram || !name.ends_with("_bucket") {
-                return Err(format!("histogram_quantile is for the buckets of a histogram (x_bucket), and {name} is not"));
+                return Err(format!(
+                    "histogram_quantile is for the buckets of a histogram (x_bucket), and {name} is not"
+                ));
             }
             if matchers.iter().any(|m| m.name == "le") {
                 return Err("histogram_quantile takes every bucket of a series: leave le out of the selector".into());

@@ -190,4 +190,3 @@ pub fn prometheus_float(v: f64) -> String {
     };
     format!("{sign}{body}")
 }
-

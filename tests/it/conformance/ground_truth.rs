@@ -12,12 +12,13 @@
 //!
 //! One Prometheus serves both the scraped and the backfilled series, to keep the wall time down.
 
-use crate::support::prometheus::{number, promql_string, unix_now, url_encode, Prometheus};
-use crate::support::{free_port, poll, require_tool, root, run, run_command, Exporter, TempDir};
+use crate::support::prometheus::{
+    expected, number, seconds, selector, unix_now, url_encode, wall_clock_stack, Prometheus,
+};
+use crate::support::{poll, require_tool, root, run, run_command, Exporter, TempDir};
 use metrics_generator::config::{parse, Options};
 use metrics_generator::Registry;
 use serde_json::Value;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,46 +37,8 @@ const CONFIG: &str = r#"[
   {"name": "fib", "metric_type": "counter", "custom_function": "fibonacci", "reset_interval": 10, "series": 2}
 ]"#;
 
-/// How many candidate ports Prometheus scrapes before the exporter starts on the best one.
-const CANDIDATES: usize = 6;
-
 /// Ticks of history exported and backfilled: ten minutes of one-second ticks.
 const HISTORY: u64 = 600;
-
-/// `/api/v1/expected` of `exporter` for `query`, which must succeed: its `result`.
-fn expected(exporter: &Exporter, query: &str) -> Vec<Value> {
-    let reply = exporter.get(&format!("/api/v1/expected?{query}"));
-    let json = reply.json();
-    assert!(reply.status == 200 && json["status"] == "success", "{query}: {} {json}", reply.status);
-    json["data"]["result"].as_array().unwrap().clone()
-}
-
-/// The selector of a series Prometheus returned, without the labels of the scrape target, for
-/// `/api/v1/expected`.
-fn selector(metric: &Value) -> String {
-    let labels = metric.as_object().unwrap();
-    let name = labels["__name__"].as_str().unwrap();
-    let matchers: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| !["__name__", "job", "instance"].contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}={}", promql_string(v.as_str().unwrap())))
-        .collect();
-    format!("{name}{{{}}}", matchers.join(","))
-}
-
-/// Milliseconds since the last whole second of an RFC 3339 time such as Prometheus's
-/// `lastScrape` (`2024-05-01T10:00:00.123456789Z`).
-fn phase_ms(rfc3339: &str) -> u64 {
-    let fraction = rfc3339.split_once('.').map_or("", |(_, f)| f);
-    let digits: String = fraction.chars().take_while(char::is_ascii_digit).chain("000".chars()).take(3).collect();
-    digits.parse().unwrap()
-}
-
-/// A sample time as the expected API reads it: Prometheus gives seconds as a JSON number.
-fn seconds(time: &Value) -> String {
-    let ms = (time.as_f64().unwrap() * 1000.0).round() as i64;
-    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
-}
 
 #[test]
 fn expected_values_agree_with_what_prometheus_scraped_and_backfilled() {
@@ -118,51 +81,7 @@ fn expected_values_agree_with_what_prometheus_scraped_and_backfilled() {
         String::from_utf8_lossy(&blocks.stderr)
     );
 
-    // Prometheus scrapes several free ports once a second; each target gets its own phase within
-    // the second. The exporter then starts on the port scraped farthest from a whole second, where
-    // its wall-clock ticks fall, so that a scrape never races a tick.
-    let ports: Vec<u16> = (0..CANDIDATES).map(|_| free_port()).collect();
-    let targets: Vec<String> = ports.iter().map(|p| format!("'127.0.0.1:{p}'")).collect();
-    dir.write(
-        "prometheus.yml",
-        format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n\
-             scrape_configs:\n  - job_name: exporter\n    static_configs:\n      - targets: [{}]\n",
-            targets.join(", ")
-        ),
-    );
-    let prometheus = Prometheus::try_start(&prometheus_binary, dir.path(), &[])
-        .or_else(|why| {
-            eprintln!("retrying once: {why}");
-            Prometheus::try_start(&prometheus_binary, dir.path(), &[])
-        })
-        .unwrap_or_else(|why| panic!("{why}"));
-    let phases = poll(Duration::from_secs(15), || {
-        let targets = prometheus.targets();
-        let phases: Vec<(u16, u64)> = targets
-            .iter()
-            .filter_map(|t| {
-                let last = t["lastScrape"].as_str()?;
-                let port = t["labels"]["instance"].as_str()?.rsplit_once(':')?.1.parse().ok()?;
-                (!last.starts_with("0001-")).then(|| (port, phase_ms(last)))
-            })
-            .collect();
-        (phases.len() == CANDIDATES).then_some(phases)
-    })
-    .expect("prometheus tried every candidate target in 15 s");
-    let distance = |phase: u64| phase.min(1000 - phase);
-    let mut by_distance = phases.clone();
-    by_distance.sort_by_key(|&(_, phase)| std::cmp::Reverse(distance(phase)));
-    let exporter = by_distance
-        .iter()
-        .find_map(|&(port, _)| {
-            let listen = SocketAddr::from(([127, 0, 0, 1], port)).to_string();
-            let args = ["--config", config, "--align", "wall-clock", "--interval", "1s", "--listen-address", &listen];
-            Exporter::try_start(&args).ok()
-        })
-        .expect("an exporter on one of the candidate ports");
-    let phase = phases.iter().find(|(port, _)| *port == exporter.addr.port()).unwrap().1;
-    assert!(distance(phase) >= 50, "every candidate is scraped within 50 ms of a tick: {phases:?}");
+    let (prometheus, exporter, phase) = wall_clock_stack(&prometheus_binary, dir.path(), config);
 
     // Twelve scrapes hold four resets of the counter that restarts every 3 ticks.
     let up = format!("up{{instance=\"{}\"}}", exporter.addr);
