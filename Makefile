@@ -74,6 +74,7 @@ bench:
 # A quick run of both benchmarks, so that they keep working (CI runs it).
 bench-smoke:
 	$(CARGO) bench --locked --bench render -- 1000
+	$(CARGO) bench --locked --bench observe -- quick
 	ROUNDS=1 scripts/bench-http.sh 1 1
 
 # Runs each fuzz target for FUZZ_SECONDS (cargo-fuzz, nightly toolchain); see scripts/fuzz.sh.

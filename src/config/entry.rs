@@ -2,7 +2,7 @@
 
 use super::json::type_name;
 use super::types::{parse_type_fields, Observe};
-use crate::functions::{index_factory, Factory, Lanes, Registry, Step};
+use crate::functions::{index_factory_with, Factory, Finite, Lanes, Registry, Step};
 use crate::names::{counter_sample_name, is_label_name, is_metric_name, SELF_PREFIX};
 use crate::text::quoted;
 use serde_json::{Map, Value};
@@ -311,7 +311,7 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
         Some(v) => return Err(field("params", format!("expected an object, got {}", type_name(v)))),
     };
     let factory = match (kind, registry.build(function, params)) {
-        (Kind::Info, _) => Some(Ok(index_factory(|_| 1.0))),
+        (Kind::Info, _) => Some(Ok(index_factory_with(|_| 1.0, Finite::Always))),
         (_, built) => built,
     };
     let factory = match factory {

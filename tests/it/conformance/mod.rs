@@ -5,5 +5,6 @@
 mod formats;
 mod golden;
 mod ground_truth;
+mod metric_types;
 mod prometheus_client_parser;
 mod prometheus_server;

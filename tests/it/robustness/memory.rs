@@ -17,8 +17,14 @@ const MOST_BYTES_PER_SERIES: f64 = 100.0;
 /// The resident memory of an exporter of `series` uniform series after one scrape in each of the
 /// two forms, in bytes.
 fn rss_after_scrapes(series: u64) -> u64 {
+    rss_of(series, "gauge", &format!("test_metrics_load{{job=\"bench\",series=\"{}\"}} ", series - 1))
+}
+
+/// [`rss_after_scrapes`] for `series` seeded series of type `kind`, whose text body must hold
+/// `last`.
+fn rss_of(series: u64, kind: &str, last: &str) -> u64 {
     let config = format!(
-        r#"[{{"name": "load", "metric_type": "gauge", "custom_function": "uniform", "series": {series},
+        r#"[{{"name": "load", "metric_type": "{kind}", "custom_function": "uniform", "series": {series},
               "labels": {{"job": "bench"}}}}]"#
     );
     // A tick an hour: the values measured are those of the first tick, with no second one
@@ -26,8 +32,7 @@ fn rss_after_scrapes(series: u64) -> u64 {
     let exporter = Exporter::with_config(&config, &["--interval", "1h"]);
     let text = exporter.get("/metrics");
     assert_eq!(text.status, 200);
-    let last = format!("test_metrics_load{{job=\"bench\",series=\"{}\"}} ", series - 1);
-    assert!(text.text().contains(&last), "the text body lacks its last series");
+    assert!(text.text().contains(last), "the text body lacks its last series");
     let gzip = exporter.request(
         "GET",
         "/metrics",
@@ -54,5 +59,24 @@ fn seeded_series_cost_at_most_100_bytes_of_rss_each() {
         per_series <= MOST_BYTES_PER_SERIES,
         "{per_series:.1} bytes of RSS per series above a base of {} kB (at most {MOST_BYTES_PER_SERIES})",
         base / 1024
+    );
+}
+
+/// A histogram series serves 14 lines with the default buckets (11 buckets, `+Inf`, sum and
+/// count) and keeps 13 numbers between ticks: it may cost at most 100 bytes of RSS per line it
+/// serves, its text included.
+#[test]
+fn histogram_series_cost_at_most_100_bytes_of_rss_per_line() {
+    const HISTOGRAMS: u64 = 30_000;
+    const LINES: f64 = 14.0;
+    let _heavy = heavy();
+    let base = rss_of(1, "histogram", "test_metrics_load_count{job=\"bench\",series=\"0\"} ");
+    let last = format!("test_metrics_load_count{{job=\"bench\",series=\"{}\"}} ", HISTOGRAMS - 1);
+    let big = rss_of(HISTOGRAMS, "histogram", &last);
+    let per_line = big.saturating_sub(base) as f64 / HISTOGRAMS as f64 / LINES;
+    eprintln!("RSS: base {} kB, {HISTOGRAMS} histograms {} kB: {per_line:.1} bytes per line", base / 1024, big / 1024);
+    assert!(
+        per_line <= MOST_BYTES_PER_SERIES,
+        "{per_line:.1} bytes of RSS per served line (at most {MOST_BYTES_PER_SERIES})"
     );
 }
