@@ -383,3 +383,35 @@ fn histogram_quantiles_are_expected(prometheus: &Prometheus, exporter: &Exporter
     }
     assert_eq!(compared, 16);
 }
+
+/// The guide `docs/guide-latency-slo.md`: its config, exported as it says, with its rule and its
+/// alert test appended, passes `promtool test rules`, and the output is the one it shows.
+#[test]
+fn the_latency_slo_guide_passes_promtool() {
+    let Some(promtool) = require_tool("promtool") else { return };
+    let guide = std::fs::read_to_string(crate::support::root().join("docs/guide-latency-slo.md")).unwrap();
+    let block = |after: &str, fence: &str| -> String {
+        let start = guide.find(after).unwrap_or_else(|| panic!("the guide lacks {after:?}"));
+        let rest = &guide[start..];
+        let open = rest.find(fence).unwrap_or_else(|| panic!("no {fence:?} after {after:?}")) + fence.len();
+        let close = rest[open..].find("```").unwrap();
+        rest[open..open + close].to_string()
+    };
+    let dir = TempDir::new();
+    dir.write("slo.json", block("Save it\nas `slo.json`", "```json\n"));
+    dir.write("rules.yml", block("Save as `rules.yml`", "```yaml\n"));
+    let command = block("`--export-promtool-tests` writes", "```sh\n");
+    let args: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(args[0], "metrics-generator", "{command}");
+    let out = run_command(Command::new(crate::support::bin()).current_dir(dir.path()).args(&args[1..]));
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    let appended = block("Append the alert's expectations", "```yaml\n");
+    let tests = dir.path().join("slo-test.yml");
+    let input = std::fs::read_to_string(&tests).unwrap();
+    std::fs::write(&tests, format!("{input}{appended}")).unwrap();
+    let out = run_command(Command::new(promtool).current_dir(dir.path()).args(["test", "rules", "slo-test.yml"]));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "promtool test rules:\n{said}{}", String::from_utf8_lossy(&out.stderr));
+    let shown = block("promtool test rules slo-test.yml", "```text\n");
+    assert_eq!(said.trim(), shown.trim());
+}
