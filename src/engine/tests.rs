@@ -382,3 +382,34 @@ fn a_stalled_ticker_makes_health_unhealthy() {
     rule(&health);
     assert!(health.since_last_tick < stalled, "a tick did not renew the last tick: {health:?}");
 }
+
+/// A histogram that a reload keeps goes on counting from where it was; one that a reload adds
+/// (with `--align start`) counts from the reload's tick; a changed one starts again.
+#[test]
+fn reload_keeps_histogram_counts_in_place() {
+    // 20 observations a tick, uniform over [0.4, 0.6]: 5 at or below 0.45, summing to 10.
+    let histogram = |name: &str, buckets: &str| {
+        format!(
+            r#"{{"name":"{name}","metric_type":"histogram","custom_function":"constant","params":{{"value":0.5}},
+                "observations":20,"distribution":{{"type":"uniform","width":0.2}},"buckets":{buckets}}}"#
+        )
+    };
+    let state = State::new(config(&format!("[{}]", histogram("kept", "[0.45]"))), Duration::from_secs(1));
+    for _ in 0..3 {
+        state.tick();
+    }
+    // kept: bucket, count, sum after 3 ticks.
+    assert_eq!(state.snapshot().observed[..], [15.0, 60.0, 30.0]);
+    let reloaded = format!("[{},{}]", histogram("added", "[0.45]"), histogram("kept", "[0.45]"));
+    let stats = state.reload(config(&reloaded)).unwrap();
+    assert_eq!(stats, ReloadStats { kept: 1, started: 1, removed: 0 });
+    // The added one holds the observations of the reload's tick; the kept one its three ticks.
+    assert_eq!(state.snapshot().observed[..], [5.0, 20.0, 10.0, 15.0, 60.0, 30.0]);
+    state.tick();
+    assert_eq!(state.snapshot().observed[..], [10.0, 40.0, 20.0, 20.0, 80.0, 40.0]);
+    // New buckets make a new definition: the histogram starts again.
+    let changed = format!("[{},{}]", histogram("added", "[0.45]"), histogram("kept", "[0.45, 0.52]"));
+    let stats = state.reload(config(&changed)).unwrap();
+    assert_eq!(stats, ReloadStats { kept: 1, started: 1, removed: 1 });
+    assert_eq!(state.snapshot().observed[..], [10.0, 40.0, 20.0, 5.0, 12.0, 20.0, 10.0]);
+}
