@@ -183,6 +183,15 @@ impl Entry {
         self.observe.as_ref().map_or(0, |o| o.width() * self.value_count() as usize)
     }
 
+    /// How many native histograms a tick holds for the entry: one per value slot of a histogram
+    /// with `native` buckets, none otherwise.
+    pub fn native_count(&self) -> usize {
+        match &self.observe {
+            Some(observe) if observe.native.is_some() => self.value_count() as usize,
+            _ => 0,
+        }
+    }
+
     /// How many cycle starts a tick holds for the entry: one per series when each series
     /// restarts on its own, else one for all (shared values, or lanes).
     pub fn cycle_start_count(&self) -> u64 {
@@ -246,10 +255,12 @@ const FIELDS: &[&str] = &[
     "quantiles",
     "states",
     "exemplars",
+    "native",
 ];
 
 /// The fields that only some types take, and that decide a series' values.
-const TYPE_FIELDS: [&str; 6] = ["observations", "distribution", "buckets", "quantiles", "states", "exemplars"];
+const TYPE_FIELDS: [&str; 7] =
+    ["observations", "distribution", "buckets", "quantiles", "states", "exemplars", "native"];
 
 /// How an info metric's function is named in messages and summaries: it has none.
 pub const NO_FUNCTION: &str = "none";

@@ -8,11 +8,13 @@
 mod conflicts;
 mod entry;
 mod json;
+mod native;
 #[cfg(test)]
 mod tests;
 mod types;
 
 pub use entry::{Entry, Kind, LabelValues, NO_FUNCTION};
+pub use native::{NativeCounts, NativeSchema, DEFAULT_ZERO_THRESHOLD};
 pub use types::{state_index, ObservationCount, Observe, DEFAULT_BUCKETS, DEFAULT_QUANTILES, MAX_OBSERVATIONS};
 
 use crate::error::Error;

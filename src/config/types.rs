@@ -4,6 +4,7 @@
 
 use super::entry::Kind;
 use super::json::type_name;
+use super::native::{NativeCounts, NativeSchema, DEFAULT_ZERO_THRESHOLD};
 use crate::distribution::Distribution;
 use crate::expr::Expr;
 use crate::text::quoted;
@@ -45,6 +46,8 @@ pub struct Observe {
     /// A histogram's bucket upper bounds (finite, strictly increasing; `+Inf` is implicit), or a
     /// summary's quantiles (strictly increasing, in [0, 1]).
     pub points: Vec<f64>,
+    /// A histogram's native buckets, besides its classic ones, when the config asks for them.
+    pub native: Option<NativeSchema>,
 }
 
 impl Observe {
@@ -92,6 +95,23 @@ impl Observe {
         }
         acc[points] += count as f64;
         acc[points + 1] += self.distribution.sum(loc, count);
+    }
+
+    /// Adds one tick's observations to a series' native buckets, as [`Observe::accumulate`] adds
+    /// them to its classic ones.
+    pub fn accumulate_native(&self, native: &mut NativeCounts, loc: f64, i: u64, n: u64, restart: bool) {
+        if restart {
+            *native = NativeCounts::default();
+        }
+        native.add(&self.native_of_tick(loc, i, n));
+    }
+
+    /// The native buckets of one tick's observations (none for a histogram without them).
+    pub fn native_of_tick(&self, loc: f64, i: u64, n: u64) -> NativeCounts {
+        match &self.native {
+            Some(schema) => NativeCounts::of_tick(schema, &self.distribution, loc, self.count_at(i, n)),
+            None => NativeCounts::default(),
+        }
     }
 
     /// Where the value of sample line `line` of a series is in its accumulation: histograms serve
@@ -151,6 +171,7 @@ pub(super) fn parse_type_fields(kind: Kind, map: &Map<String, Value>) -> Result<
     }
     if kind != Kind::Histogram {
         only_for("buckets", "histograms")?;
+        only_for("native", "histograms")?;
     }
     if kind != Kind::Summary {
         only_for("quantiles", "summaries")?;
@@ -182,7 +203,11 @@ pub(super) fn parse_type_fields(kind: Kind, map: &Map<String, Value>) -> Result<
                 Some(v) => parse_points(v, true).map_err(|p| field("quantiles", p))?,
             }
         };
-        Some(Observe { histogram: kind == Kind::Histogram, count, distribution, points })
+        let native = match optional("native") {
+            None => None,
+            Some(v) => Some(parse_native(v).map_err(|p| field("native", p))?),
+        };
+        Some(Observe { histogram: kind == Kind::Histogram, count, distribution, points, native })
     } else {
         None
     };
@@ -199,6 +224,31 @@ pub(super) fn parse_type_fields(kind: Kind, map: &Map<String, Value>) -> Result<
         Some(v) => return Err(field("exemplars", format!("expected true or false, got {}", type_name(v)))),
     };
     Ok(TypeFields { observe, states, exemplars })
+}
+
+/// `{"schema": S, "zero_threshold": Z}`: −4 ≤ S ≤ 8, Z ≥ 0 (default 2⁻¹²⁸).
+fn parse_native(v: &Value) -> Result<NativeSchema, String> {
+    let Value::Object(map) = v else {
+        return Err(format!("expected an object such as {{\"schema\": 3}}, got {}", type_name(v)));
+    };
+    if let Some(key) = map.keys().find(|k| !["schema", "zero_threshold"].contains(&k.as_str())) {
+        return Err(format!("unknown key {} (native takes \"schema\" and \"zero_threshold\")", quoted(key)));
+    }
+    let schema = match map.get("schema") {
+        None => return Err("\"schema\" is missing (an integer from -4 to 8)".into()),
+        Some(s) => match s.as_i64() {
+            Some(schema) if (-4..=8).contains(&schema) => schema as i32,
+            _ => return Err(format!("\"schema\": expected an integer from -4 to 8, got {}", type_name(s))),
+        },
+    };
+    let zero_threshold = match map.get("zero_threshold") {
+        None => DEFAULT_ZERO_THRESHOLD,
+        Some(z) => match z.as_f64() {
+            Some(z) if z >= 0.0 => z,
+            _ => return Err(format!("\"zero_threshold\": expected a number ≥ 0, got {}", type_name(z))),
+        },
+    };
+    Ok(NativeSchema { schema, zero_threshold })
 }
 
 fn parse_count(v: &Value) -> Result<ObservationCount, String> {

@@ -6,15 +6,19 @@
 
 use super::sequence::{Budget, Exhausted, Sequence};
 use super::series::Series;
-use crate::config::Entry;
+use super::state::Part;
+use crate::config::{Entry, NativeCounts};
 
-/// Adds tick `n`, which `series` (the entry's running series) has just reached with `values`,
-/// to the accumulations `acc` of the entry (`Entry::observed_count` values).
-pub(super) fn tick(entry: &Entry, series: &Series, n: u64, values: &[f64], acc: &mut [f64]) {
+/// Adds tick `n`, which `series` (the entry's running series) has just reached with the values
+/// of `part`, to the accumulations and native buckets of `part`.
+pub(super) fn tick(entry: &Entry, series: &Series, n: u64, part: &mut Part) {
     let Some(observe) = &entry.observe else { return };
-    for (slot, (chunk, &value)) in acc.chunks_mut(observe.width()).zip(values).enumerate() {
+    for (slot, (chunk, &value)) in part.observed.chunks_mut(observe.width()).zip(part.values.iter()).enumerate() {
         let start = series.cycle_start(slot);
         observe.accumulate(chunk, value, n - start + 1, n, start == n);
+        if let Some(native) = part.native.get_mut(slot) {
+            observe.accumulate_native(native, value, n - start + 1, n, start == n);
+        }
     }
 }
 
@@ -23,13 +27,15 @@ pub struct Replay<'a> {
     entry: &'a Entry,
     sequence: Sequence,
     acc: Vec<f64>,
+    native: NativeCounts,
 }
 
 impl<'a> Replay<'a> {
     /// Series `k` of `entry`, whose first value is at tick `first`, before that tick.
     pub fn new(entry: &'a Entry, k: u64, first: u64) -> Self {
         let width = entry.observe.as_ref().map_or(0, |o| o.width());
-        Replay { entry, sequence: Sequence::of(entry, k).starting_at(first), acc: vec![0.0; width] }
+        let sequence = Sequence::of(entry, k).starting_at(first);
+        Replay { entry, sequence, acc: vec![0.0; width], native: NativeCounts::default() }
     }
 
     /// Series `k` of `entry` (first value at tick `first`) brought to tick `n` exactly: its
@@ -78,7 +84,11 @@ impl<'a> Replay<'a> {
     fn add(&mut self) {
         if let Some(observe) = &self.entry.observe {
             let (n, start) = (self.sequence.tick(), self.sequence.cycle_start());
-            observe.accumulate(&mut self.acc, self.sequence.value(), n - start + 1, n, start == n);
+            let (value, i) = (self.sequence.value(), n - start + 1);
+            observe.accumulate(&mut self.acc, value, i, n, start == n);
+            if observe.native.is_some() {
+                observe.accumulate_native(&mut self.native, value, i, n, start == n);
+            }
         }
     }
 
@@ -100,5 +110,22 @@ impl<'a> Replay<'a> {
     /// The accumulated observations (`Observe::width` values; empty for types without).
     pub fn observed(&self) -> &[f64] {
         &self.acc
+    }
+
+    /// The accumulated native buckets (empty for histograms without).
+    pub fn native(&self) -> &NativeCounts {
+        &self.native
+    }
+
+    /// The native buckets of the current tick's observations alone (empty for histograms
+    /// without).
+    pub fn native_of_tick(&self) -> NativeCounts {
+        match &self.entry.observe {
+            Some(observe) => {
+                let (n, start) = (self.sequence.tick(), self.sequence.cycle_start());
+                observe.native_of_tick(self.sequence.value(), n - start + 1, n)
+            }
+            None => NativeCounts::default(),
+        }
     }
 }

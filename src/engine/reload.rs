@@ -40,9 +40,10 @@ impl State {
                 current.config.entries.iter().map(|e| e.definition.as_str()).collect();
             for (index, entry) in config.entries.iter().enumerate() {
                 if !known.contains(entry.definition.as_str()) {
-                    let (mut series, mut values, mut observed) = fresh(entry);
-                    fast_forward(&mut series, &mut values, &mut observed, current.ticks, index, entry, &config.source)?;
-                    prepared[index] = Some((series, values, observed));
+                    let mut added = fresh(entry);
+                    let (series, mut part) = added.part();
+                    fast_forward(series, &mut part, current.ticks, index, entry, &config.source)?;
+                    prepared[index] = Some(added);
                 }
             }
         }
@@ -64,29 +65,35 @@ impl State {
             }
             plan.push(Err(match self.align {
                 Align::Start => {
-                    let (series, mut values, mut observed) = fresh(entry);
-                    let mut series = series.starting_at(n.max(1));
+                    let mut added = fresh(entry);
+                    added.series = added.series.starting_at(n.max(1));
                     if n > 0 {
-                        series.advance(n, &mut values, &mut |_| {});
-                        observed::tick(entry, &series, n, &values, &mut observed);
+                        let (series, mut part) = added.part();
+                        series.advance(n, part.values, &mut |_| {});
+                        observed::tick(entry, series, n, &mut part);
                     }
-                    AddedEntry { series, values, observed, start: n.max(1) }
+                    AddedEntry { fresh: added, start: n.max(1) }
                 }
                 Align::WallClock => {
-                    let (mut series, mut values, mut observed) = prepared[index].take().unwrap_or_else(|| fresh(entry));
-                    fast_forward(&mut series, &mut values, &mut observed, n, index, entry, &config.source)?;
-                    AddedEntry { series, values, observed, start: 1 }
+                    let mut added = prepared[index].take().unwrap_or_else(|| fresh(entry));
+                    let (series, mut part) = added.part();
+                    fast_forward(series, &mut part, n, index, entry, &config.source)?;
+                    AddedEntry { fresh: added, start: 1 }
                 }
             }));
         }
-        // Where each old entry's values and observations begin.
-        let offsets: Vec<(usize, usize)> = engine
+        // Where each old entry's values, observations and native buckets begin.
+        let offsets: Vec<(usize, usize, usize)> = engine
             .series
             .iter()
             .zip(&engine.config.entries)
-            .scan((0, 0), |offset, (series, entry)| {
+            .scan((0, 0, 0), |offset, (series, entry)| {
                 let start = *offset;
-                *offset = (offset.0 + series.value_count(), offset.1 + entry.observed_count());
+                *offset = (
+                    offset.0 + series.value_count(),
+                    offset.1 + entry.observed_count(),
+                    offset.2 + entry.native_count(),
+                );
                 Some(start)
             })
             .collect();
@@ -96,22 +103,27 @@ impl State {
         let mut series = Vec::with_capacity(plan.len());
         let mut values = Vec::with_capacity(config.entries.iter().map(|e| e.value_count() as usize).sum());
         let mut observed = Vec::with_capacity(config.entries.iter().map(Entry::observed_count).sum());
+        let mut native = Vec::with_capacity(config.entries.iter().map(Entry::native_count).sum());
         for (step, entry) in plan.into_iter().zip(&config.entries) {
             match step {
                 Ok(index) => {
                     stats.kept += entry.series;
                     let kept = old[index].take().expect("each old entry is kept at most once");
-                    let (at, observed_at) = offsets[index];
+                    let (at, observed_at, native_at) = offsets[index];
                     values.extend_from_slice(&engine.values[at..at + kept.value_count()]);
                     observed.extend_from_slice(&engine.observed[observed_at..observed_at + entry.observed_count()]);
+                    native.extend_from_slice(&engine.native[native_at..native_at + entry.native_count()]);
                     series.push(kept);
                     starts.push(engine.starts[index]);
                 }
                 Err(new) => {
                     stats.started += entry.series;
-                    values.extend_from_slice(&new.values);
-                    observed.extend_from_slice(&new.observed);
-                    series.push(new.series);
+                    let Fresh { series: new_series, values: new_values, observed: new_observed, native: new_native } =
+                        new.fresh;
+                    values.extend_from_slice(&new_values);
+                    observed.extend_from_slice(&new_observed);
+                    native.extend(new_native);
+                    series.push(new_series);
                     starts.push(new.start);
                 }
             }
@@ -128,6 +140,7 @@ impl State {
         engine.series = series;
         engine.values = Arc::new(values);
         engine.observed = Arc::new(observed);
+        engine.native = Arc::new(native);
         engine.starts = starts.into();
         engine.reload_ok = true;
         engine.reload_success_time = unix_seconds();
@@ -139,9 +152,7 @@ impl State {
 /// The series of an entry that a reload adds (new, or changed), prepared before the engine
 /// changes.
 struct AddedEntry {
-    series: Series,
-    values: Vec<f64>,
-    observed: Vec<f64>,
+    fresh: Fresh,
     /// See [`Snapshot::starts`].
     start: u64,
 }

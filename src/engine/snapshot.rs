@@ -2,7 +2,7 @@
 //! body (format × compression) rendered at most once, by the first scrape that wants it.
 
 use super::state::Engine;
-use crate::config::Config;
+use crate::config::{Config, NativeCounts};
 use crate::exposition::{Catalog, Format, SelfMetrics, TickValues};
 use crate::time::Grid;
 use std::io::Write as _;
@@ -19,6 +19,8 @@ pub struct Snapshot {
     /// The accumulated observations of histograms and summaries: per entry that has them,
     /// `Observe::width` values per value slot, in config order.
     pub observed: Arc<Vec<f64>>,
+    /// The native buckets of histograms that have them: per such entry one per value slot.
+    pub native: Arc<Vec<NativeCounts>>,
     /// The tick at which the current cycle began: one per config entry in config order, and
     /// within an entry one per series when each restarts on its own (see `Entry::cycle_start_count`).
     pub cycle_starts: Vec<u64>,
@@ -31,8 +33,8 @@ pub struct Snapshot {
     pub grid: Grid,
     catalog: Arc<Catalog>,
     self_metrics: SelfMetrics,
-    /// Text, text gzipped, OpenMetrics, OpenMetrics gzipped.
-    bodies: [OnceLock<Vec<u8>>; 4],
+    /// Text, OpenMetrics and protobuf, each plain and gzipped.
+    bodies: [OnceLock<Vec<u8>>; 6],
 }
 
 impl Snapshot {
@@ -41,11 +43,13 @@ impl Snapshot {
         let slot = match format {
             Format::Text => 0,
             Format::OpenMetrics => 2,
+            Format::Protobuf => 4,
         } + usize::from(gzip);
         self.bodies[slot].get_or_init(|| {
             let sample = TickValues {
                 values: &self.values,
                 observed: &self.observed,
+                native: &self.native,
                 tick: self.ticks,
                 cycle_starts: &self.cycle_starts,
                 clock: self.grid,
@@ -92,6 +96,7 @@ pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot
         ticks: engine.ticks,
         values: engine.values.clone(),
         observed: engine.observed.clone(),
+        native: engine.native.clone(),
         cycle_starts: {
             let mut starts =
                 Vec::with_capacity(engine.config.entries.iter().map(|e| e.cycle_start_count() as usize).sum());

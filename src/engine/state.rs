@@ -21,6 +21,7 @@ use super::sequence::Budget;
 use super::series::{Restarted, Series};
 use super::snapshot::{snapshot_of, Snapshot};
 use super::{cannot_fast_forward, FAST_FORWARD_BUDGET};
+use crate::config::NativeCounts;
 use crate::config::{Config, Entry};
 use crate::error::Error;
 use crate::exposition::Catalog;
@@ -49,6 +50,8 @@ pub(super) struct Engine {
     /// The accumulated observations of histograms and summaries, laid out as
     /// [`Snapshot::observed`], which shares them.
     pub(super) observed: Arc<Vec<f64>>,
+    /// The native buckets of histograms that have them, laid out as [`Snapshot::native`].
+    pub(super) native: Arc<Vec<NativeCounts>>,
     pub(super) config: Arc<Config>,
     pub(super) catalog: Arc<Catalog>,
     /// See [`Snapshot::starts`].
@@ -113,11 +116,13 @@ impl State {
         let series: Vec<Series> = config.entries.iter().map(Series::new).collect();
         let values = Arc::new(vec![f64::NAN; series.iter().map(Series::value_count).sum()]);
         let observed = Arc::new(vec![0.0; config.entries.iter().map(Entry::observed_count).sum()]);
+        let native = Arc::new(vec![NativeCounts::default(); config.entries.iter().map(Entry::native_count).sum()]);
         let starts = vec![1; config.entries.len()].into();
         let engine = Engine {
             series,
             values,
             observed,
+            native,
             config,
             catalog,
             starts,
@@ -153,14 +158,12 @@ impl State {
                 let n = state.grid.tick_at(now_ms()).unwrap_or(1);
                 let config = engine.config.clone();
                 let engine = &mut *engine;
-                let (mut values, mut observed) = (Vec::clone(&engine.values), Vec::clone(&engine.observed));
-                for (index, (entry, series, values, observed)) in
-                    parts(&config.entries, &mut engine.series, &mut values, &mut observed).enumerate()
+                let mut parts_of = Parts::of(engine);
+                for (index, (entry, series, mut part)) in parts_of.iter(&config.entries, &mut engine.series).enumerate()
                 {
-                    fast_forward(series, values, observed, n, index, entry, &config.source)?;
+                    fast_forward(series, &mut part, n, index, entry, &config.source)?;
                 }
-                engine.values = Arc::new(values);
-                engine.observed = Arc::new(observed);
+                parts_of.store(engine);
                 engine.ticks = n;
                 engine.first = n;
                 state.publish(engine, true);
@@ -211,16 +214,13 @@ impl State {
         let engine = &mut *engine;
         let n = engine.ticks + 1;
         // New vectors: the published snapshot keeps the old ones for as long as scrapes use them.
-        let (mut values, mut observed) = (Vec::clone(&engine.values), Vec::clone(&engine.observed));
+        let mut parts_of = Parts::of(engine);
         let config = engine.config.clone();
-        for (index, (entry, series, values, observed)) in
-            parts(&config.entries, &mut engine.series, &mut values, &mut observed).enumerate()
-        {
-            series.advance(n, values, &mut |r| restarts.push((index, r)));
-            observed::tick(entry, series, n, values, observed);
+        for (index, (entry, series, mut part)) in parts_of.iter(&config.entries, &mut engine.series).enumerate() {
+            series.advance(n, part.values, &mut |r| restarts.push((index, r)));
+            observed::tick(entry, series, n, &mut part);
         }
-        engine.values = Arc::new(values);
-        engine.observed = Arc::new(observed);
+        parts_of.store(engine);
         engine.ticks = n;
         if engine.first == 0 {
             engine.first = n;
@@ -244,22 +244,20 @@ impl State {
         }
         let from = engine.ticks;
         let engine = &mut *engine;
-        let (mut values, mut observed) = (Vec::clone(&engine.values), Vec::clone(&engine.observed));
+        let mut parts_of = Parts::of(engine);
         let config = engine.config.clone();
-        for (entry, series, values, observed) in parts(&config.entries, &mut engine.series, &mut values, &mut observed)
-        {
+        for (entry, series, mut part) in parts_of.iter(&config.entries, &mut engine.series) {
             if entry.observe.is_none() {
-                series.catch_up(target, FAST_FORWARD_BUDGET, values);
+                series.catch_up(target, FAST_FORWARD_BUDGET, part.values);
                 continue;
             }
             // Observations accumulate tick by tick: every tick on the way is observed.
             for n in from + 1..=target {
-                series.advance(n, values, &mut |_| {});
-                observed::tick(entry, series, n, values, observed);
+                series.advance(n, part.values, &mut |_| {});
+                observed::tick(entry, series, n, &mut part);
             }
         }
-        engine.values = Arc::new(values);
-        engine.observed = Arc::new(observed);
+        parts_of.store(engine);
         engine.ticks = target;
         self.publish(engine, true);
         log::warn!("the ticker was late: caught up from tick {from} to tick {target} at once");
@@ -308,18 +306,20 @@ impl State {
 /// observations; the error names the entry and says what to do.
 pub(super) fn fast_forward(
     series: &mut Series,
-    values: &mut [f64],
-    observed: &mut [f64],
+    part: &mut Part,
     n: u64,
     index: usize,
     entry: &Entry,
     source: &str,
 ) -> Result<(), Error> {
-    let forwarded = series.fast_forward(n, FAST_FORWARD_BUDGET, values).and_then(|()| {
+    let forwarded = series.fast_forward(n, FAST_FORWARD_BUDGET, part.values).and_then(|()| {
         let Some(observe) = &entry.observe else { return Ok(()) };
-        for (slot, chunk) in observed.chunks_mut(observe.width()).enumerate() {
+        for (slot, chunk) in part.observed.chunks_mut(observe.width()).enumerate() {
             let replay = Replay::at(entry, slot as u64, 1, n, &mut Budget::new(FAST_FORWARD_BUDGET))?;
             chunk.copy_from_slice(replay.observed());
+            if let Some(native) = part.native.get_mut(slot) {
+                *native = replay.native().clone();
+            }
         }
         Ok(())
     });
@@ -335,34 +335,87 @@ pub(super) fn fast_forward(
     })
 }
 
-/// An entry's series, their values and their accumulated observations, as [`fresh`] makes them.
-pub(super) type Fresh = (Series, Vec<f64>, Vec<f64>);
+/// An entry's series with its values, accumulated observations and native buckets, owned: what
+/// [`fresh`] makes and a reload prepares.
+pub(super) struct Fresh {
+    pub(super) series: Series,
+    pub(super) values: Vec<f64>,
+    pub(super) observed: Vec<f64>,
+    pub(super) native: Vec<NativeCounts>,
+}
 
-/// An entry's series before their first tick, with their values (NaN) and accumulated
-/// observations (none yet).
+impl Fresh {
+    /// Its parts, borrowed.
+    pub(super) fn part(&mut self) -> (&mut Series, Part<'_>) {
+        (&mut self.series, Part { values: &mut self.values, observed: &mut self.observed, native: &mut self.native })
+    }
+}
+
+/// An entry's before its first tick, with their values (NaN), accumulated observations and
+/// native buckets (none yet).
 pub(super) fn fresh(entry: &Entry) -> Fresh {
     let series = Series::new(entry);
     let values = vec![f64::NAN; series.value_count()];
-    (series, values, vec![0.0; entry.observed_count()])
+    Fresh {
+        series,
+        values,
+        observed: vec![0.0; entry.observed_count()],
+        native: vec![NativeCounts::default(); entry.native_count()],
+    }
 }
 
-/// Each entry with its series and its parts of `values` and `observed` (laid out as
-/// [`Snapshot::values`] and [`Snapshot::observed`]).
-pub(super) fn parts<'a>(
-    entries: &'a [Entry],
-    series: &'a mut [Series],
-    mut values: &'a mut [f64],
-    mut observed: &'a mut [f64],
-) -> impl Iterator<Item = (&'a Entry, &'a mut Series, &'a mut [f64], &'a mut [f64])> {
-    entries.iter().zip(series.iter_mut()).map(move |(entry, series)| {
-        let (mine, rest) = std::mem::take(&mut values).split_at_mut(series.value_count());
-        values = rest;
-        let (observations, rest) = std::mem::take(&mut observed).split_at_mut(entry.observed_count());
-        observed = rest;
-        (entry, series, mine, observations)
-    })
+/// One entry's part of a tick's values, accumulated observations and native buckets (laid out as
+/// [`Snapshot::values`], [`Snapshot::observed`] and [`Snapshot::native`]).
+pub(super) struct Part<'a> {
+    pub(super) values: &'a mut [f64],
+    pub(super) observed: &'a mut [f64],
+    pub(super) native: &'a mut [NativeCounts],
 }
 
+/// The engine's values, observations and native buckets, copied to be changed for a new tick
+/// (the published snapshot keeps the old ones for as long as scrapes use them).
+pub(super) struct Parts {
+    values: Vec<f64>,
+    observed: Vec<f64>,
+    native: Vec<NativeCounts>,
+}
+
+impl Parts {
+    /// Copies of `engine`'s.
+    pub(super) fn of(engine: &Engine) -> Parts {
+        Parts {
+            values: Vec::clone(&engine.values),
+            observed: Vec::clone(&engine.observed),
+            native: Vec::clone(&engine.native),
+        }
+    }
+
+    /// Each entry with its series and its part.
+    pub(super) fn iter<'a>(
+        &'a mut self,
+        entries: &'a [Entry],
+        series: &'a mut [Series],
+    ) -> impl Iterator<Item = (&'a Entry, &'a mut Series, Part<'a>)> {
+        let (mut values, mut observed, mut native) =
+            (&mut self.values[..], &mut self.observed[..], &mut self.native[..]);
+        entries.iter().zip(series.iter_mut()).map(move |(entry, series)| {
+            let (mine, rest) = std::mem::take(&mut values).split_at_mut(series.value_count());
+            values = rest;
+            let (observations, rest) = std::mem::take(&mut observed).split_at_mut(entry.observed_count());
+            observed = rest;
+            let (buckets, rest) = std::mem::take(&mut native).split_at_mut(entry.native_count());
+            native = rest;
+            (entry, series, Part { values: mine, observed: observations, native: buckets })
+        })
+    }
+
+    /// Makes these the engine's.
+    pub(super) fn store(self, engine: &mut Engine) {
+        engine.values = Arc::new(self.values);
+        engine.observed = Arc::new(self.observed);
+        engine.native = Arc::new(self.native);
+    }
+}
 /// `2 series restarted: ns_a (value not finite), ns_b_total{k="v"} (reset_interval reached)`,
 /// naming at most five entries or series.
 fn describe_restarts(config: &Config, restarts: &[(usize, Restarted)]) -> String {

@@ -1,6 +1,7 @@
 //! The [`Catalog`]: a config's fixed exposition text (family headers, and per entry one template
 //! of its series' names and labels), to which a render appends each tick's values.
 
+use super::protobuf::ProtoCatalog;
 use super::self_metrics;
 use super::{escape_label_value, families, format_value, lines, Format, LineValue, TickValues};
 use crate::config::{state_index, Config, Entry, Kind, LabelValues, Observe};
@@ -11,6 +12,7 @@ use crate::splitmix::SplitMix64;
 /// entry in the config.
 pub struct Catalog {
     families: Vec<FamilyLines>,
+    protobuf: ProtoCatalog,
     series: u64,
 }
 
@@ -212,7 +214,7 @@ impl Catalog {
                 om: family.members.iter().filter_map(|&m| om[m].take()).collect(),
             })
             .collect();
-        Catalog { series: config.series(), families }
+        Catalog { series: config.series(), families, protobuf: ProtoCatalog::new(config) }
     }
 
     /// How many series the config has.
@@ -258,6 +260,10 @@ impl Catalog {
         flush: &mut dyn FnMut(&mut Vec<u8>),
     ) {
         const CHUNK: usize = 64 * 1024;
+        if format == Format::Protobuf {
+            self.protobuf.render(values, out, flush);
+            return;
+        }
         let mut floats = ryu::Buffer::new();
         let mut ints = itoa::Buffer::new();
         let om = format == Format::OpenMetrics;

@@ -49,7 +49,7 @@ impl Line {
 pub fn lines(entry: &Entry, format: Format) -> Vec<Line> {
     let sample = entry.sample_name();
     let point = |v: f64| match format {
-        Format::Text => go_float(v),
+        Format::Text | Format::Protobuf => go_float(v),
         Format::OpenMetrics => openmetrics_float(v),
     };
     let line = |suffix: &str, label: Option<(&str, String)>, value| Line {

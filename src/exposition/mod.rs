@@ -10,6 +10,7 @@ mod catalog;
 mod escape;
 mod family;
 mod lines;
+mod protobuf;
 mod self_metrics;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,7 @@ pub use family::{families, Family};
 pub use lines::{lines, Line, LineValue};
 pub use self_metrics::SelfMetrics;
 
+use crate::config::NativeCounts;
 use crate::time::Grid;
 
 /// An exposition format.
@@ -29,6 +31,8 @@ pub enum Format {
     Text,
     /// OpenMetrics 1.0.0 text.
     OpenMetrics,
+    /// Prometheus's protobuf format: length-delimited `MetricFamily` messages.
+    Protobuf,
 }
 
 impl Format {
@@ -37,6 +41,7 @@ impl Format {
         match self {
             Format::Text => "text 0.0.4",
             Format::OpenMetrics => "OpenMetrics 1.0.0",
+            Format::Protobuf => "protobuf",
         }
     }
 
@@ -45,6 +50,9 @@ impl Format {
         match self {
             Format::Text => "text/plain; version=0.0.4; charset=utf-8",
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Protobuf => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            }
         }
     }
 }
@@ -59,6 +67,8 @@ pub struct TickValues<'a> {
     /// The accumulated observations of histograms and summaries: per entry with observations,
     /// `Observe::width` values per value slot (see `Entry::value_count`), in config order.
     pub observed: &'a [f64],
+    /// The native buckets of histograms that have them: per such entry one per value slot.
+    pub native: &'a [NativeCounts],
     /// The tick these values belong to.
     pub tick: u64,
     /// Maps tick numbers to Unix times, for OpenMetrics `_created` samples and exemplars.

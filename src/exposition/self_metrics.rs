@@ -15,6 +15,13 @@ pub struct SelfMetrics {
     pub started: f64,
 }
 
+impl SelfMetrics {
+    /// The build-info family: its name, its HELP text and the version label's value.
+    pub fn build_info_family(&self) -> (&'static str, &'static str, &'static str) {
+        ("metrics_generator_build_info", "Build information of metrics-generator; the value is always 1.", VERSION)
+    }
+}
+
 /// Appends the `metrics_generator_*` families.
 pub(super) fn render(format: Format, own: &SelfMetrics, out: &mut Vec<u8>) {
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());

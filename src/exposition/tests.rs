@@ -65,6 +65,7 @@ fn rendered(format: Format) -> String {
         values: &[1.0, 2.5, 3.0],
         cycle_starts: &[1, 2, 1],
         observed: &[],
+        native: &[],
         tick: 3,
         clock: Grid { origin_ms: 1_000_000, interval_ms: 500 },
         self_metrics: &own,

@@ -12,6 +12,9 @@ struct Range<'a> {
     kind: &'a str,
     subtype: &'a str,
     version: Option<&'a str>,
+    /// The `proto` and `encoding` parameters of a protobuf range.
+    proto: Option<&'a str>,
+    encoding: Option<&'a str>,
     q: f32,
 }
 
@@ -49,13 +52,15 @@ fn parse_ranges(header: &str) -> Vec<Range<'_>> {
             if kind.is_empty() || subtype.is_empty() {
                 return None;
             }
-            let mut range = Range { kind, subtype, version: None, q: 1.0 };
+            let mut range = Range { kind, subtype, version: None, proto: None, encoding: None, q: 1.0 };
             for param in parts {
                 let (key, value) = param.split_once('=')?;
                 let value = value.trim().trim_matches('"');
                 match key.trim().to_ascii_lowercase().as_str() {
                     "q" => range.q = parse_q(value)?,
                     "version" => range.version = Some(value),
+                    "proto" => range.proto = Some(value),
+                    "encoding" => range.encoding = Some(value),
                     _ => {}
                 }
             }
@@ -100,15 +105,37 @@ fn quality(ranges: &[Range], kind: &str, subtype: &str, versions: &[&str]) -> f3
     best.map_or(0.0, |(_, q)| q)
 }
 
-/// The format `/metrics` answers with: OpenMetrics 1.0 when the `Accept` header gives it a higher
-/// q-value than the text format (a request for OpenMetrics version 1.0.0 or 0.0.1 both get 1.0.0),
-/// otherwise the text format 0.0.4, which is also the answer to no header and to garbage.
+/// The protobuf media type's parameters that name the one protobuf format served.
+const PROTOBUF_PROTO: &str = "io.prometheus.client.MetricFamily";
+const PROTOBUF_ENCODING: &str = "delimited";
+
+/// The q-value `ranges` give Prometheus's protobuf format: only a range that names it, with
+/// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited`, asks for it (a wildcard
+/// does not, nor does a range with other `proto` or `encoding` values).
+fn protobuf_quality(ranges: &[Range]) -> f32 {
+    ranges
+        .iter()
+        .filter(|r| r.kind.eq_ignore_ascii_case("application") && r.subtype.eq_ignore_ascii_case("vnd.google.protobuf"))
+        .filter(|r| r.proto == Some(PROTOBUF_PROTO) && r.encoding == Some(PROTOBUF_ENCODING))
+        .map(|r| r.q)
+        .fold(0.0, f32::max)
+}
+
+/// The format `/metrics` answers with: Prometheus's protobuf format when the `Accept` header
+/// names it (`application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily;
+/// encoding=delimited`) with a higher q-value than both text formats; else OpenMetrics 1.0 when
+/// the header gives it a higher q-value than the text format (a request for OpenMetrics version
+/// 1.0.0 or 0.0.1 both get 1.0.0); otherwise the text format 0.0.4, which is also the answer to
+/// no header and to garbage.
 pub fn choose_format(accept: Option<&str>) -> Format {
     let Some(header) = accept else { return Format::Text };
     let ranges = parse_ranges(header);
     let om = quality(&ranges, "application", "openmetrics-text", &["1.0.0", "0.0.1"]);
     let text = quality(&ranges, "text", "plain", &["0.0.4"]);
-    if om > 0.0 && om > text {
+    let protobuf = protobuf_quality(&ranges);
+    if protobuf > 0.0 && protobuf > om && protobuf > text {
+        Format::Protobuf
+    } else if om > 0.0 && om > text {
         Format::OpenMetrics
     } else {
         Format::Text
@@ -151,7 +178,10 @@ mod tests {
 
     #[test]
     fn accept_headers() {
-        use Format::{OpenMetrics as OM, Text};
+        const PROMETHEUS_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;\
+            encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;\
+            version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        use Format::{OpenMetrics as OM, Protobuf as PB, Text};
         let cases: &[(Option<&str>, Format)] = &[
             (None, Text),
             (Some(""), Text),
@@ -175,6 +205,16 @@ mod tests {
             (Some("garbage, ,;;,/,=,\"unterminated"), Text),
             (Some("application/json"), Text),
             (Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), Text),
+            // Prometheus with native histograms enabled asks for protobuf first.
+            (Some(PROMETHEUS_NATIVE), PB),
+            (Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"), PB),
+            (Some("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=\"delimited\""), PB),
+            // Other protobuf messages or encodings are not served: the text format answers.
+            (Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"), Text),
+            (Some("application/vnd.google.protobuf;proto=other.Message;encoding=delimited"), Text),
+            (Some("application/vnd.google.protobuf"), Text),
+            (Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.4,application/openmetrics-text;q=0.5"), OM),
+            (Some("application/*"), OM),
         ];
         for (header, expected) in cases {
             assert_eq!(choose_format(*header), *expected, "Accept: {header:?}");
