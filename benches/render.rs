@@ -1,8 +1,10 @@
-//! Render benchmark: the cost of turning one tick's values into exposition text, for 10 to
-//! 1,000,000 series, in both formats, plain and gzip. Run with `cargo bench --bench render`.
+//! Render benchmark: the cost of turning one tick's values into a body, for 10 to 1,000,000
+//! series, in each format (text 0.0.4, OpenMetrics, protobuf), plain and gzip. Run with
+//! `cargo bench --bench render`.
 //!
 //! Each case renders repeatedly for at least a second (after one warm-up render) and reports the
-//! best and median time per render, nanoseconds per series and MB/s of text. Rendering is what a
+//! best and median time per render, nanoseconds per series, MB/s of uncompressed body, and the
+//! body's size per series (compressed, for gzip). Rendering is what a
 //! scrape costs once per tick; every later scrape of the same tick reuses the bytes.
 
 use metrics_generator::config::{parse, Options};
@@ -28,8 +30,8 @@ fn config(series: u64) -> String {
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     println!(
-        "{:>9} {:>12} {:>5} {:>12} {:>12} {:>10} {:>10}",
-        "series", "format", "gzip", "best", "median", "ns/series", "MB/s"
+        "{:>9} {:>12} {:>5} {:>12} {:>12} {:>10} {:>10} {:>13}",
+        "series", "format", "gzip", "best", "median", "ns/series", "MB/s", "bytes/series"
     );
     for series in [10u64, 1_000, 100_000, 1_000_000] {
         if !filter.is_empty() && !filter.iter().any(|f| f == &series.to_string()) {
@@ -39,7 +41,9 @@ fn main() {
         let config = parse(&config(series), "bench", &options, &Registry::builtin()).expect("bench config");
         let state = State::new(config, Duration::from_secs(60));
         state.tick();
-        for (format, name) in [(Format::Text, "text-0.0.4"), (Format::OpenMetrics, "openmetrics")] {
+        for (format, name) in
+            [(Format::Text, "text-0.0.4"), (Format::OpenMetrics, "openmetrics"), (Format::Protobuf, "protobuf")]
+        {
             for gzip in [false, true] {
                 // A fresh snapshot per render: the cost measured is the render, not the cache.
                 let mut times = Vec::new();
@@ -56,12 +60,13 @@ fn main() {
                 let (best, median) = (times[0], times[times.len() / 2]);
                 let plain = if gzip { state.snapshot().body(format, false).len() } else { bytes };
                 println!(
-                    "{series:>9} {name:>12} {:>5} {:>10.3}ms {:>10.3}ms {:>10.1} {:>10.0}",
+                    "{series:>9} {name:>12} {:>5} {:>10.3}ms {:>10.3}ms {:>10.1} {:>10.0} {:>13.1}",
                     if gzip { "yes" } else { "no" },
                     best.as_secs_f64() * 1e3,
                     median.as_secs_f64() * 1e3,
                     median.as_nanos() as f64 / series as f64,
                     plain as f64 / median.as_secs_f64() / 1e6,
+                    bytes as f64 / series as f64,
                 );
             }
         }

@@ -49,11 +49,12 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
          # j intervals after start-up, or j intervals after the Unix epoch with --align wall-clock.\n\
          # To test rules on it, append alert_rule_test or promql_expr_test entries for the test below\n\
          # (indented by four spaces), then a top-level `rule_files:` list.\n\
-         evaluation_interval: {interval}\n\
+         {native}evaluation_interval: {interval}\n\
          tests:\n  - interval: {interval}\n    input_series:\n",
         VERSION,
         config.source,
         config.series(),
+        native = if has_native(config) { NATIVE_NOTE } else { "" },
     )?;
     for entry in &config.entries {
         // Labels as Prometheus stores them: it scrapes OpenMetrics first.
@@ -75,6 +76,15 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
         }
     }
     Ok(())
+}
+
+/// What the promtool export says of native histograms, which its text cannot carry.
+const NATIVE_NOTE: &str = "# Native histograms are written as their classic buckets, _sum and _count: promtool's input\n\
+                           # series cannot hold native histograms.\n";
+
+/// Whether some histogram of `config` has native buckets.
+fn has_native(config: &Config) -> bool {
+    config.entries.iter().any(|e| e.observe.as_ref().is_some_and(|o| o.native.is_some()))
 }
 
 /// `name{label="value",…}` as PromQL reads a series: label values in double quotes, with `\`,
@@ -182,6 +192,10 @@ pub fn openmetrics(
 ) -> io::Result<()> {
     let grid = Grid::new(align, interval, start_ms);
     let first = grid.tick_from(start_ms);
+    if has_native(config) {
+        // OpenMetrics 1.0 has no native histograms, and comments would break the format.
+        log::info!("native histograms are exported as their classic buckets, _sum and _count");
+    }
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
     for family in families(config) {
         out.write_all(family.openmetrics_header().as_bytes())?;

@@ -42,6 +42,7 @@ enum Conflict {
     SampleType,
     Duplicate,
     Help,
+    Native,
 }
 
 impl Conflicts {
@@ -74,6 +75,11 @@ impl Conflicts {
                 for index in plain.into_iter().chain(fanned) {
                     note(index, Conflict::Duplicate);
                 }
+                // Prometheus decides from a family's first histogram whether all are native.
+                let native = |e: &Entry| e.observe.as_ref().and_then(|o| o.native);
+                if native(&earlier[group.first]).is_some() != native(entry).is_some() {
+                    note(group.first, Conflict::Native);
+                }
                 if let (Some(help), Some(first_help)) = (&entry.help, group.first_help) {
                     if earlier[first_help].help.as_ref() != Some(help) {
                         note(first_help, Conflict::Help);
@@ -99,6 +105,9 @@ impl Conflicts {
             ),
             Conflict::Duplicate => format!("duplicate series: {} with the same labels as {them}", shortened(&sample)),
             Conflict::Help => format!("help differs from that of {them}; one family has one HELP text"),
+            Conflict::Native => {
+                format!("native differs from that of {them}; a family's histograms are all native or none")
+            }
         })
     }
 

@@ -17,9 +17,9 @@ pub use query::prometheus_float;
 
 use crate::config::{Entry, Kind};
 use crate::engine::{Budget, Snapshot};
-use crate::exposition::{lines, Format, Line};
+use crate::exposition::{lines, Format, Line, LineValue};
 use crate::time::{format_api_time, now_ms, parse_api_duration, parse_time};
-use points::{bucket_quantile, increases, values, Stream};
+use points::{bucket_quantile, increases, native_increases, native_quantile, values, Stream};
 use query::{json_string, parse_query, parse_selector};
 use std::fmt::Write as _;
 
@@ -84,6 +84,8 @@ enum Ask {
     Increase(u64),
     /// `histogram_quantile(φ, increase(x_bucket[window]))`.
     Quantile { phi: f64, window: u64 },
+    /// `histogram_quantile(φ, increase(x[window]))` of a native histogram `x`.
+    NativeQuantile { phi: f64, window: u64 },
 }
 
 /// A validated request.
@@ -138,6 +140,21 @@ impl<'a> Request<'a> {
         let time = |param: &str| -> Result<Option<i64>, String> {
             get(param)?.map(|t| parse_time(t).map_err(|m| format!("invalid parameter {param:?}: {m}"))).transpose()
         };
+        // A native histogram is asked for by its own name, as Prometheus stores it.
+        let entries = &snapshot.config.entries;
+        let native =
+            entries.iter().any(|e| e.full_name == name && e.observe.as_ref().is_some_and(|o| o.native.is_some()));
+        let ask = match ask {
+            Ask::Quantile { phi, window } if native => Ask::NativeQuantile { phi, window },
+            Ask::Values | Ask::Increase(_) if native => {
+                return Err(format!(
+                    "{name} is a native histogram: ask for histogram_quantile with increase, or for {name}_count and \
+                     {name}_sum, which are histogram_count({name}) and histogram_sum({name})"
+                ))
+            }
+            other => other,
+        };
+
         let (start, end, step) = (time("start")?, time("end")?, get("step")?);
         let (times, range) = match (time("time")?, start, end, step) {
             (at, None, None, None) => (vec![at.unwrap_or_else(now_ms)], false),
@@ -164,8 +181,15 @@ impl<'a> Request<'a> {
             _ => return Err("a range needs all of start, end and step".into()),
         };
 
+        if let Ask::NativeQuantile { window, .. } = ask {
+            return native_series(snapshot, &name, &matchers, selector, window).map(|series| Request {
+                series,
+                times,
+                range,
+                ask,
+            });
+        }
         // Each entry's lines as Prometheus stores them: it scrapes OpenMetrics first.
-        let entries = &snapshot.config.entries;
         let named: Vec<(usize, Vec<Line>)> = entries
             .iter()
             .enumerate()
@@ -281,6 +305,12 @@ impl<'a> Request<'a> {
             let stream = Stream::new(s.entry, s.k, first);
             let grid = snapshot.grid;
             let points = match self.ask {
+                Ask::NativeQuantile { phi, window } => {
+                    let schema = s.entry.observe.as_ref().and_then(|o| o.native).expect("a native histogram");
+                    native_increases(stream, grid, &self.times, window, &mut budget).map(|points| {
+                        points.into_iter().map(|(t, counts)| (t, native_quantile(phi, &schema, &counts))).collect()
+                    })
+                }
                 Ask::Values => values(stream, &s.line, grid, &self.times, &mut budget),
                 Ask::Increase(w) => increases(stream, std::slice::from_ref(&s.line), grid, &self.times, w, &mut budget)
                     .map(|points| points.into_iter().map(|(t, rises)| (t, rises[0])).collect()),
@@ -329,6 +359,44 @@ impl<'a> Request<'a> {
         out.push_str("]}}\n");
         Ok(out)
     }
+}
+
+/// The series of the native histograms named `name` that `matchers` select, checking the window.
+fn native_series<'a>(
+    snapshot: &'a Snapshot,
+    name: &str,
+    matchers: &[query::Matcher],
+    selector: &str,
+    window: u64,
+) -> Result<Vec<Series<'a>>, String> {
+    let ticks = window.div_ceil(snapshot.grid.interval_ms);
+    if ticks > MAX_WINDOW_TICKS {
+        return Err(format!("the increase window spans {ticks} ticks; at most {MAX_WINDOW_TICKS}"));
+    }
+    let mut series = Vec::new();
+    for (index, entry) in snapshot.config.entries.iter().enumerate().filter(|(_, e)| e.full_name == name) {
+        let line = Line { name: name.to_string(), label: None, value: LineValue::Value };
+        for k in 0..entry.series {
+            let labels = entry.labels_of(k);
+            let matches = matchers.iter().all(|m| {
+                let value = match m.name.as_str() {
+                    "__name__" => name,
+                    label => labels.iter().find(|(l, _)| *l == label).map_or("", |(_, v)| v.as_ref()),
+                };
+                (value == m.value) == m.equal
+            });
+            if !matches {
+                continue;
+            }
+            if series.len() == MAX_SERIES {
+                return Err(format!(
+                    "{selector} matches more than {MAX_SERIES} series; narrow it down with label matchers"
+                ));
+            }
+            series.push(Series { index, entry, k, line: line.clone(), buckets: Vec::new() });
+        }
+    }
+    Ok(series)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the quantile Prometheus's `histogram_quantile` gives from its buckets' increases. Each is
 //! replayed from the series' own sequence and accumulated observations ([`Replay`]).
 
-use crate::config::Entry;
+use crate::config::{Entry, NativeCounts, NativeSchema};
 use crate::engine::{Budget, Exhausted, Replay};
 use crate::exposition::Line;
 use crate::time::Grid;
@@ -50,6 +50,11 @@ impl<'a> Stream<'a> {
     /// Moves to the next tick.
     fn advance(&mut self) {
         self.replay.advance();
+    }
+
+    /// The native buckets of the current tick's observations alone.
+    fn native_of_tick(&self) -> NativeCounts {
+        self.replay.native_of_tick()
     }
 
     /// The value of `line` at the current tick.
@@ -134,6 +139,88 @@ pub(super) fn increases(
         points.push((t, sums));
     }
     Ok(points)
+}
+
+/// The true increase of a native histogram over `(t − window, t]` at each time `t`: the native
+/// buckets of the observations of every tick in that span, which is what Prometheus's `increase`
+/// and `rate` scale (all buckets alike) when every tick was scraped. Times before the first tick
+/// have no point.
+pub(super) fn native_increases(
+    mut stream: Stream,
+    grid: Grid,
+    times: &[i64],
+    window: u64,
+    budget: &mut Budget,
+) -> Result<Vec<(i64, NativeCounts)>, Exhausted> {
+    let before = stream.tick();
+    let mut ticks: VecDeque<(u64, NativeCounts)> = VecDeque::new();
+    let mut points = Vec::new();
+    for &t in times {
+        let Some(end) = grid.tick_at(t).filter(|&k| k > before) else { continue };
+        let begin = grid.tick_at(t.saturating_sub(window as i64)).map_or(before, |k| k.max(before));
+        if begin > stream.tick() {
+            stream.skip_to(begin, budget)?;
+            ticks.clear();
+        }
+        while stream.tick() < end {
+            budget.spend(1)?;
+            stream.advance();
+            ticks.push_back((stream.tick(), stream.native_of_tick()));
+        }
+        while ticks.front().is_some_and(|(n, _)| *n <= begin) {
+            ticks.pop_front();
+        }
+        budget.spend(ticks.len() as u64)?;
+        let mut sum = NativeCounts::default();
+        for (_, counts) in &ticks {
+            sum.add(counts);
+        }
+        points.push((t, sum));
+    }
+    Ok(points)
+}
+
+/// What Prometheus's `histogram_quantile(phi, …)` gives for a native histogram of `counts` in
+/// the buckets of `schema`: the buckets in order (negative ones from the most negative, the zero
+/// bucket, the positive ones), the one where the cumulative count reaches the rank, and linear
+/// interpolation within it; the zero bucket starts at 0 when there are only positive buckets.
+pub(super) fn native_quantile(phi: f64, schema: &NativeSchema, counts: &NativeCounts) -> f64 {
+    if phi.is_nan() {
+        return f64::NAN;
+    }
+    if phi < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if phi > 1.0 {
+        return f64::INFINITY;
+    }
+    let total = counts.zero + counts.positive.iter().chain(&counts.negative).map(|(_, c)| c).sum::<f64>();
+    if total == 0.0 {
+        return f64::NAN;
+    }
+    let z = schema.zero_threshold;
+    let mut buckets: Vec<(f64, f64, f64)> = Vec::new();
+    for &(i, count) in counts.negative.iter().rev() {
+        buckets.push((-schema.bound(i), -schema.bound(i - 1), count));
+    }
+    if counts.zero > 0.0 {
+        let lower = if counts.negative.is_empty() && !counts.positive.is_empty() { 0.0 } else { -z };
+        let upper = if counts.positive.is_empty() && !counts.negative.is_empty() { 0.0 } else { z };
+        buckets.push((lower, upper, counts.zero));
+    }
+    for &(i, count) in &counts.positive {
+        buckets.push((schema.bound(i - 1), schema.bound(i), count));
+    }
+    let rank = phi * total;
+    let mut cumulative = 0.0;
+    for &(lower, upper, count) in &buckets {
+        cumulative += count;
+        if cumulative >= rank {
+            let within = rank - (cumulative - count);
+            return lower + (upper - lower) * (within / count);
+        }
+    }
+    buckets.last().map_or(f64::NAN, |&(_, upper, _)| upper)
 }
 
 /// What Prometheus's `histogram_quantile(phi, …)` gives for cumulative bucket counts `counts`

@@ -81,7 +81,7 @@ fn expected_values_agree_with_what_prometheus_scraped_and_backfilled() {
         String::from_utf8_lossy(&blocks.stderr)
     );
 
-    let (prometheus, exporter, phase) = wall_clock_stack(&prometheus_binary, dir.path(), config);
+    let (prometheus, exporter, phase) = wall_clock_stack(&prometheus_binary, dir.path(), config, &[]);
 
     // Twelve scrapes hold four resets of the counter that restarts every 3 ticks.
     let up = format!("up{{instance=\"{}\"}}", exporter.addr);

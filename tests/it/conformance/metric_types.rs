@@ -305,7 +305,8 @@ fn prometheus_agrees_with_the_expected_values_of_every_type() {
     let _heavy = crate::support::heavy();
     let dir = TempDir::new();
     let config = dir.write("config.json", SCRAPED);
-    let (prometheus, exporter, _phase) = wall_clock_stack(&prometheus_binary, dir.path(), config.to_str().unwrap());
+    let (prometheus, exporter, _phase) =
+        wall_clock_stack(&prometheus_binary, dir.path(), config.to_str().unwrap(), &[]);
     let stored = poll(Duration::from_secs(40), || {
         let result = prometheus.query("count_over_time(test_metrics_load[5m])");
         result.first().map(|r| number(&r["value"][1])).filter(|&n| n >= 15.0)

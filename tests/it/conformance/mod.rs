@@ -8,3 +8,4 @@ mod ground_truth;
 mod metric_types;
 mod prometheus_client_parser;
 mod prometheus_server;
+mod protobuf;

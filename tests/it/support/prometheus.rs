@@ -167,8 +167,13 @@ const CANDIDATES: usize = 6;
 /// ports once a second, then the exporter with `config`, `--align wall-clock` and one-second
 /// ticks, on the port that Prometheus scrapes farthest from a whole second, where the ticks fall,
 /// so that a scrape never races a tick. Returns both, and that port's scrape phase in
-/// milliseconds after the second.
-pub fn wall_clock_stack(prometheus_binary: &Path, dir: &Path, config: &str) -> (Prometheus, Exporter, u64) {
+/// milliseconds after the second. `extra` are more flags for Prometheus.
+pub fn wall_clock_stack(
+    prometheus_binary: &Path,
+    dir: &Path,
+    config: &str,
+    extra: &[&str],
+) -> (Prometheus, Exporter, u64) {
     // Prometheus scrapes several free ports once a second; each target gets its own phase within
     // the second. The exporter then starts on the port scraped farthest from a whole second, where
     // its wall-clock ticks fall, so that a scrape never races a tick.
@@ -183,10 +188,10 @@ pub fn wall_clock_stack(prometheus_binary: &Path, dir: &Path, config: &str) -> (
         ),
     )
     .expect("write prometheus.yml");
-    let prometheus = Prometheus::try_start(prometheus_binary, dir, &[])
+    let prometheus = Prometheus::try_start(prometheus_binary, dir, extra)
         .or_else(|why| {
             eprintln!("retrying once: {why}");
-            Prometheus::try_start(prometheus_binary, dir, &[])
+            Prometheus::try_start(prometheus_binary, dir, extra)
         })
         .unwrap_or_else(|why| panic!("{why}"));
     let phases = poll(Duration::from_secs(15), || {
