@@ -59,19 +59,29 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
     for entry in &config.entries {
         // Labels as Prometheus stores them: it scrapes OpenMetrics first.
         let lines = lines(entry, Format::OpenMetrics);
-        let mut values: Vec<Vec<f64>> = vec![Vec::with_capacity(ticks as usize); lines.len()];
+        // A churning entry's generations are series of their own; ticks 1 to N hold these.
+        let generations = entry.churn.as_ref().map_or(0..=0, |churn| 0..=churn.generation(ticks));
         for k in 0..entry.series {
+            let mut values: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(ticks as usize); lines.len()];
             let mut replay = Replay::new(entry, k, 1);
             for _ in 1..=ticks {
                 replay.advance();
+                let served = replay.active();
                 for (line, values) in lines.iter().zip(values.iter_mut()) {
-                    values.push(line.value_of(entry, replay.value(), replay.observed()));
+                    values.push(served.then(|| line.value_of(entry, replay.value(), replay.observed())));
                 }
             }
-            for (line, values) in lines.iter().zip(values.iter_mut()) {
-                writeln!(out, "      - series: '{}'", yaml_single_quoted(&promql_line(entry, k, line)))?;
-                writeln!(out, "        values: '{}'", promtool_values(values))?;
-                values.clear();
+            for generation in generations.clone() {
+                // The ticks of this generation; a sample outside it is absent from this series.
+                let of = |tick: u64| entry.churn.as_ref().is_none_or(|churn| churn.generation(tick) == generation);
+                let first_tick = entry.churn.as_ref().map_or(1, |churn| generation * churn.every + 1);
+                for (line, values) in lines.iter().zip(&values) {
+                    let samples: Vec<Option<f64>> =
+                        values.iter().zip(1u64..).map(|(v, tick)| v.filter(|_| of(tick))).collect();
+                    let series = promql_line(entry, k, first_tick, line);
+                    writeln!(out, "      - series: '{}'", yaml_single_quoted(&series))?;
+                    writeln!(out, "        values: '{}'", promtool_samples(&samples))?;
+                }
             }
         }
     }
@@ -79,7 +89,8 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
 }
 
 /// What the promtool export says of native histograms, which its text cannot carry.
-const NATIVE_NOTE: &str = "# Native histograms are written as their classic buckets, _sum and _count: promtool's input\n\
+const NATIVE_NOTE: &str =
+    "# Native histograms are written as their classic buckets, _sum and _count: promtool's input\n\
                            # series cannot hold native histograms.\n";
 
 /// Whether some histogram of `config` has native buckets.
@@ -91,14 +102,14 @@ fn has_native(config: &Config) -> bool {
 /// `"` and newline escaped, and every character a YAML file may not hold as it is (controls,
 /// line and paragraph separators, byte-order marks, non-characters) written as `\uXXXX`.
 pub fn promql_series(entry: &Entry, k: u64) -> String {
-    promql_line(entry, k, &lines(entry, Format::OpenMetrics)[0])
+    promql_line(entry, k, 1, &lines(entry, Format::OpenMetrics)[0])
 }
 
-/// [`promql_series`] of one sample line of series `k`: its name, and its own label after the
-/// series' labels.
-pub fn promql_line(entry: &Entry, k: u64, line: &Line) -> String {
+/// [`promql_series`] of one sample line of series `k` at tick `t` (a churning entry's generation
+/// is one of its labels): its name, and its own label after the series' labels.
+pub fn promql_line(entry: &Entry, k: u64, t: u64, line: &Line) -> String {
     let mut out = line.name.clone();
-    let mut labels = entry.labels_of(k);
+    let mut labels = entry.labels_at(k, t);
     if let Some((name, value)) = &line.label {
         labels.push((name.as_str(), value.as_str().into()));
     }
@@ -140,6 +151,21 @@ fn yaml_single_quoted(s: &str) -> String {
 /// notation reproduces exactly is written `a+bxc` (a, then c more values each b more; promtool
 /// adds b to the previous value each time, and so does the check here, so rounding is the same)
 /// or `axc` for a constant run; any other value is written as it is.
+/// Samples in promtool's notation, an absent one as `_` (a tick at which the series is not
+/// served): runs of present values as [`promtool_values`] writes them.
+pub fn promtool_samples(samples: &[Option<f64>]) -> String {
+    let mut parts = Vec::new();
+    for run in samples.chunk_by(|a, b| a.is_some() == b.is_some()) {
+        if run[0].is_some() {
+            let values: Vec<f64> = run.iter().flatten().copied().collect();
+            parts.push(promtool_values(&values));
+        } else {
+            parts.push(vec!["_"; run.len()].join(" "));
+        }
+    }
+    parts.join(" ")
+}
+
 pub fn promtool_values(values: &[f64]) -> String {
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
     let mut out = String::with_capacity(values.len() * 4);
@@ -205,13 +231,23 @@ pub fn openmetrics(
             let member = &config.entries[j];
             let lines = lines(member, Format::OpenMetrics);
             for k in 0..member.series {
-                let labels = label_text(member, k, None);
-                let line_labels: Vec<String> =
-                    lines.iter().map(|line| label_text(member, k, line.label.as_ref())).collect();
+                // Label texts change with a churning entry's generation.
+                let texts = |n: u64| -> (String, Vec<String>) {
+                    let labels = label_text(member, k, n, None);
+                    (labels, lines.iter().map(|line| label_text(member, k, n, line.label.as_ref())).collect())
+                };
+                let (mut labels, mut line_labels) = texts(first);
                 let mut replay = fast_forward(first, j, member, k, &config.source).map_err(io::Error::other)?;
                 for n in first..first.saturating_add(ticks) {
                     if n > first {
                         replay.advance();
+                        if member.churn.as_ref().is_some_and(|churn| churn.start(n) == n) {
+                            (labels, line_labels) = texts(n);
+                        }
+                    }
+                    // A tick at which the series is not served has no sample.
+                    if !replay.active() {
+                        continue;
                     }
                     let time = om_timestamp(grid.time_ms(n));
                     for (line, labels) in lines.iter().zip(&line_labels) {
@@ -231,9 +267,9 @@ pub fn openmetrics(
 }
 
 /// `{a="x",b="y"}` of series `k`, escaped as in the exposition; empty without labels.
-fn label_text(entry: &Entry, k: u64, own: Option<&(String, String)>) -> String {
+fn label_text(entry: &Entry, k: u64, t: u64, own: Option<&(String, String)>) -> String {
     let mut text = String::new();
-    let labels = entry.labels_of(k);
+    let labels = entry.labels_at(k, t);
     let own = own.map(|(name, value)| (name.as_str(), value.as_str()));
     write_label_set(labels.iter().map(|(n, v)| (*n, v.as_ref())).chain(own), &mut text);
     text

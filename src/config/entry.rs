@@ -1,6 +1,7 @@
 //! One config entry: its metric type, its labels and fan-out, and reading and checking its fields.
 
 use super::json::type_name;
+use super::lifecycle::{parse_lifecycle, Active, Churn, Jitter};
 use super::types::{parse_type_fields, Observe};
 use crate::functions::{index_factory_with, Factory, Finite, Lanes, Registry, Step};
 use crate::names::{counter_sample_name, is_label_name, is_metric_name, SELF_PREFIX};
@@ -133,6 +134,12 @@ pub struct Entry {
     pub states: Vec<String>,
     /// Whether OpenMetrics samples carry exemplars (counters and histograms).
     pub exemplars: bool,
+    /// The ticks at which the entry's series are served (all when `None`).
+    pub active: Option<Active>,
+    /// Series replaced by a new generation every N ticks.
+    pub churn: Option<Churn>,
+    /// Seeded noise added to the value (gauges) or the location (histograms, summaries).
+    pub jitter: Option<Jitter>,
     /// The HELP text as written, unescaped; see [`Entry::help`] for the one served.
     pub help: Option<String>,
     /// Makes the generators of this series.
@@ -165,6 +172,34 @@ impl Entry {
         }
         digits.reverse();
         self.labels.iter().zip(digits).map(|((name, values), d)| (name.as_str(), values.get(d))).collect()
+    }
+
+    /// The entry's labels by name with a churning entry's generation label among them: each
+    /// with its values, or `None` for the generation label, whose value is the tick's generation.
+    pub fn label_slots(&self) -> Vec<(&str, Option<&LabelValues>)> {
+        let mut slots: Vec<(&str, Option<&LabelValues>)> =
+            self.labels.iter().map(|(name, values)| (name.as_str(), Some(values))).collect();
+        if let Some(churn) = &self.churn {
+            let at = slots.partition_point(|(name, _)| *name < churn.label.as_str());
+            slots.insert(at, (churn.label.as_str(), None));
+        }
+        slots
+    }
+
+    /// The labels of series `k` (see [`Entry::labels_of`]) at tick `t`: with a churning entry's
+    /// generation label, by name among them.
+    pub fn labels_at(&self, k: u64, t: u64) -> Vec<(&str, Cow<'_, str>)> {
+        let mut labels = self.labels_of(k);
+        if let Some(churn) = &self.churn {
+            let at = labels.partition_point(|(name, _)| *name < churn.label.as_str());
+            labels.insert(at, (churn.label.as_str(), Cow::Owned(churn.generation(t).to_string())));
+        }
+        labels
+    }
+
+    /// Whether the entry's series are served at tick `t`.
+    pub fn active_at(&self, t: u64) -> bool {
+        self.active.is_none_or(|active| active.at(t))
     }
 
     /// How many values a tick holds for the entry: one per series when they differ, else one
@@ -256,11 +291,24 @@ const FIELDS: &[&str] = &[
     "states",
     "exemplars",
     "native",
+    "active",
+    "churn",
+    "jitter",
 ];
 
 /// The fields that only some types take, and that decide a series' values.
-const TYPE_FIELDS: [&str; 7] =
-    ["observations", "distribution", "buckets", "quantiles", "states", "exemplars", "native"];
+const TYPE_FIELDS: [&str; 10] = [
+    "observations",
+    "distribution",
+    "buckets",
+    "quantiles",
+    "states",
+    "exemplars",
+    "native",
+    "active",
+    "churn",
+    "jitter",
+];
 
 /// How an info metric's function is named in messages and summaries: it has none.
 pub const NO_FUNCTION: &str = "none";
@@ -424,7 +472,10 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
         }
     }
     let definition = definition.to_string();
-    let per_series = series > 1 && factory().for_series(1).is_some();
+    let label_names: Vec<&str> = labels.iter().map(|(name, _)| name.as_str()).collect();
+    let lifecycle = parse_lifecycle(kind, map, &label_names)?;
+    // Jitter differs from series to series, so each keeps values (and observations) of its own.
+    let per_series = series > 1 && (factory().for_series(1).is_some() || lifecycle.jitter.is_some());
     let lanes = if per_series { factory().lanes() } else { None };
     Ok(Entry {
         definition,
@@ -440,6 +491,9 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
         observe: types.observe,
         states: types.states,
         exemplars: types.exemplars,
+        active: lifecycle.active,
+        churn: lifecycle.churn,
+        jitter: lifecycle.jitter,
         help,
         factory,
     })

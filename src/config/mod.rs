@@ -8,12 +8,14 @@
 mod conflicts;
 mod entry;
 mod json;
+mod lifecycle;
 mod native;
 #[cfg(test)]
 mod tests;
 mod types;
 
 pub use entry::{Entry, Kind, LabelValues, NO_FUNCTION};
+pub use lifecycle::{Active, Churn, Jitter};
 pub use native::{NativeCounts, NativeSchema, DEFAULT_ZERO_THRESHOLD};
 pub use types::{state_index, ObservationCount, Observe, DEFAULT_BUCKETS, DEFAULT_QUANTILES, MAX_OBSERVATIONS};
 

@@ -15,6 +15,8 @@ pub(super) fn tick(entry: &Entry, series: &Series, n: u64, part: &mut Part) {
     let Some(observe) = &entry.observe else { return };
     for (slot, (chunk, &value)) in part.observed.chunks_mut(observe.width()).zip(part.values.iter()).enumerate() {
         let start = series.cycle_start(slot);
+        // With jitter each series has a slot of its own (see `Entry::per_series`).
+        let value = value + entry.jitter.map_or(0.0, |j| j.at(slot as u64, n));
         observe.accumulate(chunk, value, n - start + 1, n, start == n);
         if let Some(native) = part.native.get_mut(slot) {
             observe.accumulate_native(native, value, n - start + 1, n, start == n);
@@ -25,6 +27,9 @@ pub(super) fn tick(entry: &Entry, series: &Series, n: u64, part: &mut Part) {
 /// One series' accumulation, replayed tick by tick.
 pub struct Replay<'a> {
     entry: &'a Entry,
+    k: u64,
+    /// The tick of the series' first value.
+    first: u64,
     sequence: Sequence,
     acc: Vec<f64>,
     native: NativeCounts,
@@ -35,21 +40,30 @@ impl<'a> Replay<'a> {
     pub fn new(entry: &'a Entry, k: u64, first: u64) -> Self {
         let width = entry.observe.as_ref().map_or(0, |o| o.width());
         let sequence = Sequence::of(entry, k).starting_at(first);
-        Replay { entry, sequence, acc: vec![0.0; width], native: NativeCounts::default() }
+        Replay { entry, k, first, sequence, acc: vec![0.0; width], native: NativeCounts::default() }
+    }
+
+    /// Where series `k`'s sequence starts afresh for tick `n`: its first tick, or for a churning
+    /// entry the start of `n`'s generation when later.
+    fn start_for(entry: &Entry, first: u64, n: u64) -> u64 {
+        entry.churn.as_ref().map_or(first, |churn| churn.start(n).max(first))
     }
 
     /// Series `k` of `entry` (first value at tick `first`) brought to tick `n` exactly: its
     /// sequence fast-forwarded, and its accumulation replayed from the start of its current
     /// cycle, one tick at a time, each tick one unit of `budget`.
     pub fn at(entry: &'a Entry, k: u64, first: u64, n: u64, budget: &mut Budget) -> Result<Self, Exhausted> {
-        let mut replay = Replay::new(entry, k, first);
+        // A churning entry's series of n's generation began at its start.
+        let begin = Self::start_for(entry, first, n);
+        let mut replay = Replay::new(entry, k, begin);
+        replay.first = first;
         if entry.observe.is_none() {
             replay.sequence.skip_to(n, budget)?;
             return Ok(replay);
         }
         // Where the cycle in effect at tick n began: a fast-forward finds it; a second one,
         // which takes the same steps, stops there, and the cycle is replayed from its start.
-        let mut probe = Sequence::of(entry, k).starting_at(first);
+        let mut probe = Sequence::of(entry, k).starting_at(begin);
         probe.skip_to(n, budget)?;
         let start = probe.cycle_start();
         replay.sequence.skip_to(start, budget)?;
@@ -64,6 +78,11 @@ impl<'a> Replay<'a> {
     /// Moves a series without observations to tick `n` (not before the current one), jumping
     /// where its sequence can; one with observations one tick at a time, within `budget`.
     pub fn skip_to(&mut self, n: u64, budget: &mut Budget) -> Result<(), Exhausted> {
+        if self.entry.churn.is_some() && Self::start_for(self.entry, self.first, n) > self.sequence.tick() {
+            // n is in a later generation: its series start afresh.
+            *self = Replay::at(self.entry, self.k, self.first, n, budget)?;
+            return Ok(());
+        }
         if self.entry.observe.is_none() {
             return self.sequence.skip_to(n, budget);
         }
@@ -76,7 +95,12 @@ impl<'a> Replay<'a> {
 
     /// Moves to the next tick.
     pub fn advance(&mut self) {
-        self.sequence.advance(self.sequence.tick() + 1);
+        let next = self.sequence.tick() + 1;
+        if next > self.first && Self::start_for(self.entry, self.first, next) == next && self.entry.churn.is_some() {
+            // A new generation: new series, starting afresh.
+            self.sequence = Sequence::of(self.entry, self.k).starting_at(next);
+        }
+        self.sequence.advance(next);
         self.add();
     }
 
@@ -84,7 +108,7 @@ impl<'a> Replay<'a> {
     fn add(&mut self) {
         if let Some(observe) = &self.entry.observe {
             let (n, start) = (self.sequence.tick(), self.sequence.cycle_start());
-            let (value, i) = (self.sequence.value(), n - start + 1);
+            let (value, i) = (self.value(), n - start + 1);
             observe.accumulate(&mut self.acc, value, i, n, start == n);
             if observe.native.is_some() {
                 observe.accumulate_native(&mut self.native, value, i, n, start == n);
@@ -97,9 +121,20 @@ impl<'a> Replay<'a> {
         self.sequence.tick()
     }
 
-    /// The function's value at the current tick (the location of its observations).
+    /// The value served at the current tick: the function's, with the entry's jitter (for a
+    /// histogram or summary, the location of its observations).
     pub fn value(&self) -> f64 {
-        self.sequence.value()
+        self.sequence.value() + self.entry.jitter.map_or(0.0, |j| j.at(self.k, self.sequence.tick()))
+    }
+
+    /// Whether the series is served at the current tick.
+    pub fn active(&self) -> bool {
+        self.entry.active_at(self.sequence.tick())
+    }
+
+    /// The series' labels at the current tick (with a churning entry's generation).
+    pub fn labels(&self) -> Vec<(&'a str, std::borrow::Cow<'a, str>)> {
+        self.entry.labels_at(self.k, self.sequence.tick())
     }
 
     /// The tick the current cycle began at.
@@ -123,7 +158,7 @@ impl<'a> Replay<'a> {
         match &self.entry.observe {
             Some(observe) => {
                 let (n, start) = (self.sequence.tick(), self.sequence.cycle_start());
-                observe.native_of_tick(self.sequence.value(), n - start + 1, n)
+                observe.native_of_tick(self.value(), n - start + 1, n)
             }
             None => NativeCounts::default(),
         }

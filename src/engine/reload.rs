@@ -1,9 +1,8 @@
 //! Reloading: a new config replaces the running one, and every series whose definition did not
 //! change keeps its place in its sequence.
 
-use super::observed;
 use super::series::Series;
-use super::state::{fast_forward, fresh, lock, unix_seconds, Fresh, State};
+use super::state::{advance, fast_forward, fresh, lock, unix_seconds, Fresh, State};
 use crate::config::{Config, Entry};
 use crate::error::Error;
 use crate::exposition::Catalog;
@@ -69,8 +68,7 @@ impl State {
                     added.series = added.series.starting_at(n.max(1));
                     if n > 0 {
                         let (series, mut part) = added.part();
-                        series.advance(n, part.values, &mut |_| {});
-                        observed::tick(entry, series, n, &mut part);
+                        advance(entry, series, n, &mut part, &mut |_| {});
                     }
                     AddedEntry { fresh: added, start: n.max(1) }
                 }

@@ -80,6 +80,14 @@ impl Series {
         }
     }
 
+    /// The tick of the series' current values (before the first tick, the tick before it).
+    pub fn tick(&self) -> u64 {
+        match &self.0 {
+            Drive::Sequences(sequences) => sequences.first().map_or(0, Sequence::tick),
+            Drive::Lanes { lead, .. } => lead.tick(),
+        }
+    }
+
     /// The tick at which the cycle of value slot `slot` began (the lead's, for lanes, and the one
     /// sequence's when all series share it).
     pub fn cycle_start(&self, slot: usize) -> u64 {

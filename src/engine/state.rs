@@ -217,8 +217,7 @@ impl State {
         let mut parts_of = Parts::of(engine);
         let config = engine.config.clone();
         for (index, (entry, series, mut part)) in parts_of.iter(&config.entries, &mut engine.series).enumerate() {
-            series.advance(n, part.values, &mut |r| restarts.push((index, r)));
-            observed::tick(entry, series, n, &mut part);
+            advance(entry, series, n, &mut part, &mut |r| restarts.push((index, r)));
         }
         parts_of.store(engine);
         engine.ticks = n;
@@ -247,14 +246,13 @@ impl State {
         let mut parts_of = Parts::of(engine);
         let config = engine.config.clone();
         for (entry, series, mut part) in parts_of.iter(&config.entries, &mut engine.series) {
-            if entry.observe.is_none() {
+            if entry.observe.is_none() && entry.churn.is_none() {
                 series.catch_up(target, FAST_FORWARD_BUDGET, part.values);
                 continue;
             }
-            // Observations accumulate tick by tick: every tick on the way is observed.
+            // Observations accumulate, and generations begin, tick by tick.
             for n in from + 1..=target {
-                series.advance(n, part.values, &mut |_| {});
-                observed::tick(entry, series, n, &mut part);
+                advance(entry, series, n, &mut part, &mut |_| {});
             }
         }
         parts_of.store(engine);
@@ -312,6 +310,12 @@ pub(super) fn fast_forward(
     entry: &Entry,
     source: &str,
 ) -> Result<(), Error> {
+    // A churning entry's series of n's generation started with it.
+    if let Some(churn) = &entry.churn {
+        if churn.start(n) > 1 {
+            *series = Series::new(entry).starting_at(churn.start(n));
+        }
+    }
     let forwarded = series.fast_forward(n, FAST_FORWARD_BUDGET, part.values).and_then(|()| {
         let Some(observe) = &entry.observe else { return Ok(()) };
         for (slot, chunk) in part.observed.chunks_mut(observe.width()).enumerate() {
@@ -335,6 +339,25 @@ pub(super) fn fast_forward(
     })
 }
 
+/// Moves an entry's series to tick `n`, telling `restarted` of restarts: a churning entry's
+/// series are replaced by a new generation's at its first tick; then every series advances, and
+/// its observations are added.
+pub(super) fn advance(
+    entry: &Entry,
+    series: &mut Series,
+    n: u64,
+    part: &mut Part,
+    restarted: &mut dyn FnMut(Restarted),
+) {
+    if let Some(churn) = &entry.churn {
+        if churn.start(n) == n && series.tick() >= 1 {
+            *series = Series::new(entry).starting_at(n);
+        }
+    }
+    series.advance(n, part.values, restarted);
+    observed::tick(entry, series, n, part);
+}
+
 /// An entry's series with its values, accumulated observations and native buckets, owned: what
 /// [`fresh`] makes and a reload prepares.
 pub(super) struct Fresh {
@@ -351,7 +374,7 @@ impl Fresh {
     }
 }
 
-/// An entry's before its first tick, with their values (NaN), accumulated observations and
+/// An entry's series before their first tick, with their values (NaN), accumulated observations and
 /// native buckets (none yet).
 pub(super) fn fresh(entry: &Entry) -> Fresh {
     let series = Series::new(entry);

@@ -4,7 +4,7 @@
 use super::protobuf::ProtoCatalog;
 use super::self_metrics;
 use super::{escape_label_value, families, format_value, lines, Format, LineValue, TickValues};
-use crate::config::{state_index, Config, Entry, Kind, LabelValues, Observe};
+use crate::config::{state_index, Active, Churn, Config, Entry, Jitter, Kind, LabelValues, Observe};
 use crate::names::counter_family_name;
 use crate::splitmix::SplitMix64;
 
@@ -56,6 +56,11 @@ struct EntryLines {
     exemplars: Option<Exemplars>,
     /// A stateset's number of states (the state lines' values need it).
     states: usize,
+    /// When the entry's series are served, the generations of a churning entry, and the noise
+    /// on its values.
+    active: Option<Active>,
+    churn: Option<Churn>,
+    jitter: Option<Jitter>,
 }
 
 /// One line's fixed text.
@@ -78,6 +83,8 @@ enum Segment {
     Values { values: Vec<String>, stride: u64 },
     /// The `series` label's value: `(k / stride) % n`, written as a decimal.
     Count { n: u64, stride: u64 },
+    /// A churning entry's generation label's value: the tick's generation, as a decimal.
+    Generation,
 }
 
 /// What an entry's exemplars need: the seed of their trace ids, and for histograms what was
@@ -97,21 +104,27 @@ impl EntryLines {
         };
         let mut segments = Vec::new();
         let mut literal = String::new();
-        // The last label varies fastest (see `Entry::labels_of`).
+        // The last label varies fastest (see `Entry::labels_of`); a churning entry's generation
+        // label takes its place among them by name.
         let mut stride = entry.series;
-        for (i, (label, values)) in entry.labels.iter().enumerate() {
+        for (i, (label, values)) in entry.label_slots().into_iter().enumerate() {
             literal.push(if i == 0 { '{' } else { ',' });
             literal.push_str(label);
             literal.push_str("=\"");
-            stride /= values.len();
             match values {
-                LabelValues::One(v) => literal.push_str(&escape_label_value(v)),
-                LabelValues::List(vs) => {
+                None => {
+                    segments.push(Segment::Literal(std::mem::take(&mut literal)));
+                    segments.push(Segment::Generation);
+                }
+                Some(LabelValues::One(v)) => literal.push_str(&escape_label_value(v)),
+                Some(LabelValues::List(vs)) => {
+                    stride /= vs.len() as u64;
                     segments.push(Segment::Literal(std::mem::take(&mut literal)));
                     let values = vs.iter().map(|v| escape_label_value(v).into_owned()).collect();
                     segments.push(Segment::Values { values, stride });
                 }
-                LabelValues::Count(n) => {
+                Some(LabelValues::Count(n)) => {
+                    stride /= n;
                     segments.push(Segment::Literal(std::mem::take(&mut literal)));
                     segments.push(Segment::Count { n: *n, stride });
                 }
@@ -120,7 +133,7 @@ impl EntryLines {
         }
         segments.push(Segment::Literal(literal));
         segments.retain(|s| !matches!(s, Segment::Literal(l) if l.is_empty()));
-        let labelled = !entry.labels.is_empty();
+        let labelled = !entry.labels.is_empty() || entry.churn.is_some();
         let observe = entry.observe.as_ref();
         let lines = lines(entry, format)
             .into_iter()
@@ -154,11 +167,19 @@ impl EntryLines {
             segments,
             exemplars,
             states: entry.states.len(),
+            active: entry.active,
+            churn: entry.churn.clone(),
+            jitter: entry.jitter,
         }
     }
 
-    /// Appends the label text of series `k`, without the closing brace.
-    fn write_labels(&self, k: u64, out: &mut Vec<u8>, ints: &mut itoa::Buffer) {
+    /// Whether the entry's series are served at tick `tick`.
+    fn active_at(&self, tick: u64) -> bool {
+        self.active.is_none_or(|active| active.at(tick))
+    }
+
+    /// Appends the label text of series `k` at tick `tick`, without the closing brace.
+    fn write_labels(&self, k: u64, tick: u64, out: &mut Vec<u8>, ints: &mut itoa::Buffer) {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.extend_from_slice(text.as_bytes()),
@@ -170,6 +191,10 @@ impl EntryLines {
                     // The common case, `"series": N` with no list label after it, needs no division.
                     let d = if *stride == 1 && k < *n { k } else { (k / stride) % n };
                     out.extend_from_slice(ints.format(d).as_bytes());
+                }
+                Segment::Generation => {
+                    let generation = self.churn.as_ref().map_or(0, |churn| churn.generation(tick));
+                    out.extend_from_slice(ints.format(generation).as_bytes());
                 }
             }
         }
@@ -237,6 +262,7 @@ impl Catalog {
                             Segment::Literal(text) => text.len(),
                             Segment::Values { values, .. } => values.first().map_or(0, String::len),
                             Segment::Count { n, .. } => n.to_string().len(),
+                            Segment::Generation => 4,
                         })
                         .sum::<usize>();
             bytes = bytes.saturating_add(lines.count.saturating_mul(fixed as u64 + 20 * lines.lines.len() as u64));
@@ -267,15 +293,21 @@ impl Catalog {
         let mut floats = ryu::Buffer::new();
         let mut ints = itoa::Buffer::new();
         let om = format == Format::OpenMetrics;
+        let tick = values.tick;
         for family in &self.families {
+            let entries = if om { &family.om } else { &family.text };
+            // A family none of whose entries is served at this tick is left out whole.
+            if !entries.iter().any(|lines| lines.active_at(tick)) {
+                continue;
+            }
             out.extend_from_slice(if om { &family.om_header } else { &family.text_header }.as_bytes());
-            for lines in if om { &family.om } else { &family.text } {
+            for lines in entries.iter().filter(|lines| lines.active_at(tick)) {
                 // When the series of an entry share their values, each line's is formatted once.
                 let mut cached = vec![([0u8; 32], 0usize); lines.lines.len()];
                 let (mut created, mut created_len) = ([0u8; 32], 0);
                 for k in 0..lines.count {
                     let slot = if lines.per_series { k as usize } else { 0 };
-                    let value = values.values[lines.index + slot];
+                    let value = values.values[lines.index + slot] + lines.jitter.map_or(0.0, |j| j.at(k, tick));
                     let start = lines.observed_index + slot * lines.width;
                     let observed = &values.observed[start..start + lines.width];
                     if k == 0 || lines.per_series {
@@ -296,7 +328,7 @@ impl Catalog {
                     }
                     for (l, (line, (text, len))) in lines.lines.iter().zip(&cached).enumerate() {
                         out.extend_from_slice(line.head.as_bytes());
-                        lines.write_labels(k, out, &mut ints);
+                        lines.write_labels(k, tick, out, &mut ints);
                         out.extend_from_slice(line.tail.as_bytes());
                         out.extend_from_slice(&text[..*len]);
                         if let Some(exemplars) = &lines.exemplars {
@@ -307,7 +339,7 @@ impl Catalog {
                     }
                     if let (true, Some(name)) = (om, &lines.created_name) {
                         out.extend_from_slice(name.as_bytes());
-                        lines.write_labels(k, out, &mut ints);
+                        lines.write_labels(k, tick, out, &mut ints);
                         out.extend_from_slice(if lines.segments.is_empty() { b" " } else { b"} " });
                         out.extend_from_slice(&created[..created_len]);
                         out.push(b'\n');

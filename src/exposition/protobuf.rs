@@ -10,7 +10,7 @@
 //! asks for them, their native buckets; info metrics and statesets are gauges.
 
 use super::TickValues;
-use crate::config::{state_index, Config, Entry, Kind, LabelValues, NativeCounts, NativeSchema};
+use crate::config::{state_index, Active, Churn, Config, Entry, Jitter, Kind, LabelValues, NativeCounts, NativeSchema};
 use crate::exposition::families;
 
 /// `MetricType` values.
@@ -53,6 +53,9 @@ struct ProtoEntry {
     /// A stateset's state label, one encoded `label` field per state.
     states: Vec<Vec<u8>>,
     labels: Vec<ProtoLabel>,
+    active: Option<Active>,
+    churn: Option<Churn>,
+    jitter: Option<Jitter>,
 }
 
 /// One label of an entry's series, as `label` fields of a `Metric`.
@@ -63,6 +66,8 @@ enum ProtoLabel {
     Values { values: Vec<Vec<u8>>, stride: u64 },
     /// The `series` label: `(k / stride) % n`, written as a decimal.
     Count { name: String, n: u64, stride: u64 },
+    /// A churning entry's generation label: the tick's generation, as a decimal.
+    Generation { name: String },
 }
 
 impl ProtoCatalog {
@@ -101,14 +106,19 @@ impl ProtoCatalog {
         let (mut family, mut metric, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
         let mut digits = itoa::Buffer::new();
         for proto in &self.families {
+            // A family none of whose entries is served at this tick is left out whole.
+            let tick = values.tick;
+            if !proto.entries.iter().any(|e| e.active.is_none_or(|a| a.at(tick))) {
+                continue;
+            }
             family.clear();
             family.extend_from_slice(&proto.header);
-            for entry in &proto.entries {
+            for entry in proto.entries.iter().filter(|e| e.active.is_none_or(|a| a.at(tick))) {
                 for k in 0..entry.count {
                     let lines = if entry.kind == Kind::Stateset { entry.states.len() } else { 1 };
                     for line in 0..lines {
                         metric.clear();
-                        entry.write_labels(k, &mut metric, &mut digits);
+                        entry.write_labels(k, tick, &mut metric, &mut digits);
                         if entry.kind == Kind::Stateset {
                             metric.extend_from_slice(&entry.states[line]);
                         }
@@ -173,21 +183,25 @@ impl ProtoEntry {
     fn new(entry: &Entry, index: usize, cycle_index: usize, observed_index: usize, native_index: usize) -> Self {
         let mut stride = entry.series;
         let labels = entry
-            .labels
-            .iter()
+            .label_slots()
+            .into_iter()
             .map(|(name, values)| {
-                stride /= values.len();
                 let encoded = |value: &str| {
                     let mut out = Vec::new();
                     label_pair(&mut out, name, value);
                     out
                 };
                 match values {
-                    LabelValues::One(v) => ProtoLabel::One(encoded(v)),
-                    LabelValues::List(vs) => {
+                    None => ProtoLabel::Generation { name: name.to_string() },
+                    Some(LabelValues::One(v)) => ProtoLabel::One(encoded(v)),
+                    Some(LabelValues::List(vs)) => {
+                        stride /= vs.len() as u64;
                         ProtoLabel::Values { values: vs.iter().map(|v| encoded(v)).collect(), stride }
                     }
-                    LabelValues::Count(n) => ProtoLabel::Count { name: name.clone(), n: *n, stride },
+                    Some(LabelValues::Count(n)) => {
+                        stride /= n;
+                        ProtoLabel::Count { name: name.to_string(), n: *n, stride }
+                    }
                 }
             })
             .collect();
@@ -215,11 +229,14 @@ impl ProtoEntry {
             native: observe.and_then(|o| o.native),
             states,
             labels,
+            active: entry.active,
+            churn: entry.churn.clone(),
+            jitter: entry.jitter,
         }
     }
 
-    /// Appends the `label` fields of series `k`.
-    fn write_labels(&self, k: u64, out: &mut Vec<u8>, digits: &mut itoa::Buffer) {
+    /// Appends the `label` fields of series `k` at tick `tick`.
+    fn write_labels(&self, k: u64, tick: u64, out: &mut Vec<u8>, digits: &mut itoa::Buffer) {
         for label in &self.labels {
             match label {
                 ProtoLabel::One(bytes) => out.extend_from_slice(bytes),
@@ -229,6 +246,10 @@ impl ProtoEntry {
                 ProtoLabel::Count { name, n, stride } => {
                     label_pair(out, name, digits.format((k / stride) % n));
                 }
+                ProtoLabel::Generation { name } => {
+                    let generation = self.churn.as_ref().map_or(0, |churn| churn.generation(tick));
+                    label_pair(out, name, digits.format(generation));
+                }
             }
         }
     }
@@ -237,7 +258,7 @@ impl ProtoEntry {
     /// `summary` or `histogram`.
     fn write_value(&self, k: u64, line: usize, values: &TickValues, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
         let slot = if self.per_series { k as usize } else { 0 };
-        let value = values.values[self.index + slot];
+        let value = values.values[self.index + slot] + self.jitter.map_or(0.0, |j| j.at(k, values.tick));
         let cycle = self.cycle_index + if self.own_cycles { k as usize } else { 0 };
         let created_ms = values.clock.time_ms(values.cycle_starts[cycle]);
         let observed = &values.observed[self.observed_index + slot * self.width..][..self.width];

@@ -96,6 +96,8 @@ struct Request<'a> {
     /// A range (`matrix`) rather than one time (`vector`).
     range: bool,
     ask: Ask,
+    /// Matchers on a churning entry's generation label, applied to each generation's points.
+    generation_matchers: Vec<query::Matcher>,
 }
 
 /// The parameters a request may have.
@@ -119,7 +121,13 @@ impl<'a> Request<'a> {
             ));
         }
         let selector = get("metric")?.ok_or("missing parameter \"metric\": a metric name, e.g. metric=test_metrics_custom_square or metric=test_metrics_jobs_done_total{queue=\"default\"}")?;
-        let (name, matchers) = parse_selector(selector)?;
+        let (name, mut matchers) = parse_selector(selector)?;
+        // A generation label is not a series' label but each generation's: matched per generation.
+        let churn_labels: Vec<&str> =
+            snapshot.config.entries.iter().filter_map(|e| e.churn.as_ref().map(|c| c.label.as_str())).collect();
+        let (generation_matchers, rest): (Vec<query::Matcher>, Vec<query::Matcher>) =
+            matchers.drain(..).partition(|m| churn_labels.contains(&m.name.as_str()));
+        matchers = rest;
         let window = get("increase")?
             .map(|w| parse_api_duration(w).map_err(|m| format!("invalid parameter \"increase\": {m}")))
             .transpose()?;
@@ -187,6 +195,7 @@ impl<'a> Request<'a> {
                 times,
                 range,
                 ask,
+                generation_matchers,
             });
         }
         // Each entry's lines as Prometheus stores them: it scrapes OpenMetrics first.
@@ -283,7 +292,7 @@ impl<'a> Request<'a> {
                 }
             }
         }
-        Ok(Request { series, times, range, ask })
+        Ok(Request { series, times, range, ask, generation_matchers })
     }
 
     /// The JSON body, or why the work was too much.
@@ -323,42 +332,68 @@ impl<'a> Request<'a> {
                 }
             }
             .map_err(too_much)?;
-            if points.is_empty() {
-                continue;
-            }
-            if !first_series {
-                out.push(',');
-            }
-            first_series = false;
-            out.push_str("{\"metric\":{");
-            let mut labels: Vec<(&str, String)> =
-                s.entry.labels_of(s.k).into_iter().map(|(l, v)| (l, v.into_owned())).collect();
-            if let (Ask::Values | Ask::Increase(_), Some((name, value))) = (self.ask, &s.line.label) {
-                labels.push((name.as_str(), value.clone()));
-            }
-            labels.sort_by(|a, b| a.0.cmp(b.0));
-            // Prometheus's increase() and histogram_quantile() drop the metric name; so does this.
-            if self.ask == Ask::Values {
-                labels.insert(0, ("__name__", s.line.name.clone()));
-            }
-            for (index, (label, value)) in labels.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
+            // No point where the series is not served, and for a churning entry one series per
+            // generation, each with its generation label and its own points.
+            let points: Vec<(i64, f64, u64)> = points
+                .into_iter()
+                .filter_map(|(t, v)| grid.tick_at(t).map(|tick| (t, v, tick)))
+                .filter(|&(_, _, tick)| s.entry.active_at(tick))
+                .collect();
+            let generation = |tick: u64| s.entry.churn.as_ref().map_or(0, |churn| churn.generation(tick));
+            for run in points.chunk_by(|a, b| generation(a.2) == generation(b.2)) {
+                let labels = s.entry.labels_at(s.k, run[0].2);
+                let selected = self.generation_matchers.iter().all(|m| {
+                    let value = labels.iter().find(|(l, _)| *l == m.name).map_or("", |(_, v)| v.as_ref());
+                    (value == m.value) == m.equal
+                });
+                if selected {
+                    write_series(&mut out, &mut first_series, self, s, labels, run);
                 }
-                let _ = write!(out, "{}:{}", json_string(label), json_string(value));
             }
-            out.push_str(if self.range { "},\"values\":[" } else { "},\"value\":" });
-            for (index, (t, v)) in points.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                let _ = write!(out, "[{},\"{}\"]", format_api_time(*t), prometheus_float(*v));
-            }
-            out.push_str(if self.range { "]}" } else { "}" });
         }
         out.push_str("]}}\n");
         Ok(out)
     }
+}
+
+/// Appends one series of the answer: its labels (with the line's own, and the name unless a
+/// function of it was asked for) and its points.
+fn write_series(
+    out: &mut String,
+    first_series: &mut bool,
+    request: &Request,
+    s: &Series,
+    labels: Vec<(&str, std::borrow::Cow<'_, str>)>,
+    points: &[(i64, f64, u64)],
+) {
+    if !*first_series {
+        out.push(',');
+    }
+    *first_series = false;
+    out.push_str("{\"metric\":{");
+    let mut labels: Vec<(&str, String)> = labels.into_iter().map(|(l, v)| (l, v.into_owned())).collect();
+    if let (Ask::Values | Ask::Increase(_), Some((name, value))) = (request.ask, &s.line.label) {
+        labels.push((name.as_str(), value.clone()));
+    }
+    labels.sort_by(|a, b| a.0.cmp(b.0));
+    // Prometheus's increase() and histogram_quantile() drop the metric name; so does this.
+    if request.ask == Ask::Values {
+        labels.insert(0, ("__name__", s.line.name.clone()));
+    }
+    for (index, (label, value)) in labels.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{}:{}", json_string(label), json_string(value));
+    }
+    out.push_str(if request.range { "},\"values\":[" } else { "},\"value\":" });
+    for (index, (t, v, _)) in points.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "[{},\"{}\"]", format_api_time(*t), prometheus_float(*v));
+    }
+    out.push_str(if request.range { "]}" } else { "}" });
 }
 
 /// The series of the native histograms named `name` that `matchers` select, checking the window.
