@@ -73,7 +73,7 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
             }
             for generation in generations.clone() {
                 // The ticks of this generation; a sample outside it is absent from this series.
-                let of = |tick: u64| entry.churn.as_ref().is_none_or(|churn| churn.generation(tick) == generation);
+                let of = |tick: u64| entry.churn.as_ref().map_or(true, |churn| churn.generation(tick) == generation);
                 let first_tick = entry.churn.as_ref().map_or(1, |churn| generation * churn.every + 1);
                 for (line, values) in lines.iter().zip(&values) {
                     let samples: Vec<Option<f64>> =

@@ -199,7 +199,7 @@ impl Entry {
 
     /// Whether the entry's series are served at tick `t`.
     pub fn active_at(&self, t: u64) -> bool {
-        self.active.is_none_or(|active| active.at(t))
+        self.active.map_or(true, |active| active.at(t))
     }
 
     /// How many values a tick holds for the entry: one per series when they differ, else one

@@ -187,7 +187,7 @@ mod tests {
         let on: Vec<u64> = (1..=61).filter(|&t| burst.at(t)).collect();
         assert_eq!(on, [28, 29, 30, 58, 59, 60]);
         // An offset larger than the period wraps around (mathematical modulo).
-        assert_eq!(Active { every: 4, duration: 1, offset: 9 }.at(2), true);
+        assert!(Active { every: 4, duration: 1, offset: 9 }.at(2));
     }
 
     #[test]

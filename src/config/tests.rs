@@ -47,7 +47,7 @@ fn bad_configs() {
     check_err("[1]", "entry 0: expected an object, got a number (1)");
     check_err(
         r#"[{"name":"a","metric_type":"gauge","custom_function":"square","colour":1}]"#,
-        "entry 0 (\"a\"): unknown field \"colour\" (fields: name, metric_type, custom_function, reset_interval, labels, series, help, params, observations, distribution, buckets, quantiles, states, exemplars, native)",
+        "entry 0 (\"a\"): unknown field \"colour\" (fields: name, metric_type, custom_function, reset_interval, labels, series, help, params, observations, distribution, buckets, quantiles, states, exemplars, native, active, churn, jitter)",
     );
     check_err(
         r#"[{"name":"a","metric_type":"gauge","custom_function":"cube"}]"#,

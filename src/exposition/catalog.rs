@@ -175,7 +175,7 @@ impl EntryLines {
 
     /// Whether the entry's series are served at tick `tick`.
     fn active_at(&self, tick: u64) -> bool {
-        self.active.is_none_or(|active| active.at(tick))
+        self.active.map_or(true, |active| active.at(tick))
     }
 
     /// Appends the label text of series `k` at tick `tick`, without the closing brace.

@@ -108,12 +108,12 @@ impl ProtoCatalog {
         for proto in &self.families {
             // A family none of whose entries is served at this tick is left out whole.
             let tick = values.tick;
-            if !proto.entries.iter().any(|e| e.active.is_none_or(|a| a.at(tick))) {
+            if !proto.entries.iter().any(|e| e.active.map_or(true, |a| a.at(tick))) {
                 continue;
             }
             family.clear();
             family.extend_from_slice(&proto.header);
-            for entry in proto.entries.iter().filter(|e| e.active.is_none_or(|a| a.at(tick))) {
+            for entry in proto.entries.iter().filter(|e| e.active.map_or(true, |a| a.at(tick))) {
                 for k in 0..entry.count {
                     let lines = if entry.kind == Kind::Stateset { entry.states.len() } else { 1 };
                     for line in 0..lines {
