@@ -463,6 +463,31 @@ fn detects_uses_of_n() {
     }
 }
 
+/// The examples of docs/functions.md's "Expression language" section whose values are listed
+/// as numbers (`1, 2, 3, …`, at n = i = 1, 2, …) are what evaluation gives.
+#[test]
+fn documented_examples_are_true() {
+    let page = include_str!("../../docs/functions.md");
+    let section = &page[page.find("## Expression language").unwrap()..];
+    let table = &section[section.find("| expression | values |").unwrap()..];
+    let mut checked = 0;
+    for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        // Markdown escapes `|` in a table, and the manual writes minus signs as such.
+        let src = cells[0].trim_start_matches("| `").trim_end_matches('`').replace("\\|", "|");
+        let values = cells[1].trim_end_matches(" |").trim_end_matches(", …").replace('−', "-");
+        let Ok(values) = values.split(", ").map(str::parse).collect::<Result<Vec<f64>, _>>() else {
+            continue;
+        };
+        for (k, want) in values.into_iter().enumerate() {
+            let x = (k + 1) as f64;
+            check(&src, x, x, want);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} examples have values to check");
+}
+
 /// The deepest trees the limits allow, of every shape, are parsed, evaluated, bounded and
 /// dropped within a test thread's stack (2 MiB, as the threads that reload a config and tick
 /// have), in a debug build where frames are largest. The sources use every level of operator
