@@ -37,6 +37,9 @@ fn corners(a: Interval, b: Interval, f: impl Fn(f64, f64) -> f64) -> Option<Inte
     )
 }
 
+/// The values of a comparison or a logical operator on finite operands.
+const BOOLEAN: Interval = (0.0, 1.0);
+
 /// True when the interval does not contain zero.
 fn excludes_zero(a: Interval) -> bool {
     a.0 > 0.0 || a.1 < 0.0
@@ -58,6 +61,10 @@ impl Op {
             Op::Rem => None,
             Op::Min => interval(a.0.min(b.0), a.1.min(b.1)),
             Op::Max => interval(a.0.max(b.0), a.1.max(b.1)),
+            // Of finite operands (which is what having their intervals means), a comparison
+            // or a logical operator gives 0 or 1. Narrower results (`n < 100` over n in
+            // [1, 50] is always 1) are not worked out: not needed to prove finiteness.
+            Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::Eq | Op::Ne | Op::And | Op::Or => Some(BOOLEAN),
         }
     }
 }
@@ -104,16 +111,41 @@ impl Node {
     /// The values this node takes over the box `i × n`, or `None` when they cannot be proven
     /// finite (see [`Expr::finite_over`]).
     pub(super) fn range(&self, i: Interval, n: Interval) -> Option<Interval> {
+        // Children first, in one place, then the arithmetic, with plain loops rather than
+        // closures: in a debug build every call site and closure leaves temporaries in this
+        // frame, which the recursion repeats at every level of the tree, and this shape halves
+        // the stack the deepest trees need.
+        let (a, b) = match self {
+            Node::Num(v) => return interval(*v, *v),
+            Node::I => return interval(i.0, i.1),
+            Node::N => return interval(n.0, n.1),
+            Node::Neg(x) | Node::Not(x) | Node::Func(_, x) => (&**x, None),
+            Node::Pow(a, b) => (&**a, Some(&**b)),
+            Node::If(args) => (&args[1], Some(&args[2])),
+            Node::Chain(first, _) => (&**first, None),
+        };
+        let a = a.range(i, n)?;
+        let b = match b {
+            Some(b) => b.range(i, n)?,
+            None => a,
+        };
         match self {
-            Node::Num(v) => interval(*v, *v),
-            Node::I => interval(i.0, i.1),
-            Node::N => interval(n.0, n.1),
-            Node::Neg(x) => x.range(i, n).map(|(lo, hi)| (-hi, -lo)),
-            Node::Pow(base, exp) => pow_range(base.range(i, n)?, exp.range(i, n)?),
-            Node::Chain(first, rest) => {
-                rest.iter().try_fold(first.range(i, n)?, |acc, (op, x)| op.range(acc, x.range(i, n)?))
+            Node::Neg(_) => Some((-a.1, -a.0)),
+            Node::Not(_) => Some(BOOLEAN),
+            Node::Func(f, _) => func_range(*f, a),
+            Node::Pow(..) => pow_range(a, b),
+            // A finite condition picks one of the branches, so the value lies in the union of
+            // theirs; both must be proven, whichever the condition picks at each point.
+            Node::If(args) => args[0].range(i, n).map(|_| (a.0.min(b.0), a.1.max(b.1))),
+            Node::Chain(_, rest) => {
+                let mut acc = a;
+                for (op, x) in rest {
+                    let x = x.range(i, n)?;
+                    acc = op.range(acc, x)?;
+                }
+                Some(acc)
             }
-            Node::Func(f, x) => func_range(*f, x.range(i, n)?),
+            Node::Num(_) | Node::I | Node::N => None,
         }
     }
 }

@@ -1,18 +1,27 @@
-//! Arithmetic formulas for synthetic metrics, such as `"i*i + 3"`: this module owns
-//! tokenizing, parsing (with column-accurate errors) and evaluating them over the
-//! variables `i` (1-based index within the cycle) and `n` (1-based tick since start).
+//! Formulas for synthetic metrics, such as `"i*i + 3"` or `"if(n < 100, 10, 5*n - 490)"`:
+//! this module owns tokenizing, parsing (with column-accurate errors) and evaluating them over
+//! the variables `i` (1-based index within the cycle) and `n` (1-based tick since start).
 //!
 //! Grammar, lowest precedence first (`^` and `**` are the same operator):
 //! ```text
-//! expr    := term (('+' | '-') term)*
+//! expr    := and ('||' and)*
+//! and     := compare ('&&' compare)*
+//! compare := sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum)?
+//! sum     := term (('+' | '-') term)*
 //! term    := unary (('*' | '/' | '%') unary)*
-//! unary   := ('+' | '-') unary | power
+//! unary   := ('+' | '-' | '!') unary | power
 //! power   := primary (('^' | '**') unary)?
 //! primary := number | name | name '(' expr (',' expr)* ')' | '(' expr ')'
 //! ```
-//! Evaluation is plain f64 arithmetic and never panics; non-finite results are the
-//! caller's business. Sources are limited in length and nesting so that neither
-//! parsing nor evaluation can exhaust the stack.
+//! All six comparisons share one level, as in PromQL, and do not chain: `a < b < c` is an
+//! error, since it almost always means `a < b && b < c`. `if(c, a, b)` is one of the calls.
+//!
+//! Evaluation is plain f64 arithmetic and never panics; non-finite results are the caller's
+//! business. Comparisons and logic give 1 or 0, and a NaN operand or condition gives NaN, so a
+//! broken value is never turned into a plausible 0 or 1; a NaN is dropped only where the formula
+//! says its value does not matter: the right of `&&` after a false left, the right of `||` after
+//! a true left (both short-circuit, as in C) and the branch `if` does not take. Sources are
+//! limited in length and nesting so that neither parsing nor evaluation can exhaust the stack.
 
 use std::fmt;
 
@@ -55,10 +64,48 @@ enum Op {
     Rem,
     Min,
     Max,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+/// The truth of a value: non-zero is true, and NaN is neither (`None`).
+fn truth(x: f64) -> Option<bool> {
+    (!x.is_nan()).then_some(x != 0.0)
+}
+
+/// 1 for true, 0 for false, NaN for neither.
+fn number(t: Option<bool>) -> f64 {
+    t.map_or(f64::NAN, |t| f64::from(u8::from(t)))
 }
 
 impl Op {
+    /// The result of `a op b` when `a` alone decides it: `&&` and `||` short-circuit, so
+    /// `0 && b` and `1 || b` do not look at `b`, even a NaN. A NaN `a` decides too: NaN.
+    fn decided_by(self, a: f64) -> Option<f64> {
+        match (self, truth(a)) {
+            (Op::And | Op::Or, None) => Some(f64::NAN),
+            (Op::And, Some(false)) => Some(0.0),
+            (Op::Or, Some(true)) => Some(1.0),
+            _ => None,
+        }
+    }
+
+    /// `a op b`, for an `a` that [`Op::decided_by`] left undecided.
     fn apply(self, a: f64, b: f64) -> f64 {
+        // A comparison with a NaN operand is NaN rather than IEEE's false (or true for `!=`).
+        let compare = |holds: fn(&f64, &f64) -> bool| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                number(Some(holds(&a, &b)))
+            }
+        };
         match self {
             Op::Add => a + b,
             Op::Sub => a - b,
@@ -67,6 +114,14 @@ impl Op {
             Op::Rem => a % b,
             Op::Min => a.min(b),
             Op::Max => a.max(b),
+            Op::Lt => compare(f64::lt),
+            Op::Le => compare(f64::le),
+            Op::Gt => compare(f64::gt),
+            Op::Ge => compare(f64::ge),
+            Op::Eq => compare(f64::eq),
+            Op::Ne => compare(f64::ne),
+            // Undecided: `a` is true for `&&`, false for `||`, so `b` is the answer.
+            Op::And | Op::Or => number(truth(b)),
         }
     }
 }
@@ -88,7 +143,7 @@ const FUNCS: &[(&str, UnaryFn)] = &[
     ("round", f64::round),
 ];
 /// Functions of several arguments, which `Parser::call` turns into other node kinds.
-const MULTI_FUNCS: [&str; 3] = ["min", "max", "pow"];
+const MULTI_FUNCS: [&str; 4] = ["min", "max", "pow", "if"];
 
 fn is_function(name: &str) -> bool {
     FUNCS.iter().any(|f| f.0 == name) || MULTI_FUNCS.contains(&name)
@@ -100,6 +155,8 @@ enum Node {
     I,
     N,
     Neg(Box<Node>),
+    /// `!x`: 1 when `x` is 0, 0 when it is not, NaN when it is NaN.
+    Not(Box<Node>),
     Pow(Box<Node>, Box<Node>),
     /// A left-associative run such as `a - b + c` (or `min(a, b, c)`). Kept flat rather than
     /// as a left-deep tree so that tree depth (and thus eval/drop recursion) is bounded by
@@ -107,6 +164,8 @@ enum Node {
     Chain(Box<Node>, Vec<(Op, Node)>),
     /// A one-argument function: an index into `FUNCS`.
     Func(usize, Box<Node>),
+    /// `if(condition, then, else)`: only the branch the condition picks is evaluated.
+    If(Box<[Node; 3]>),
 }
 
 impl Node {
@@ -116,10 +175,30 @@ impl Node {
             Node::I => i,
             Node::N => n,
             Node::Neg(x) => -x.eval(i, n),
+            Node::Not(x) => number(truth(x.eval(i, n)).map(|t| !t)),
             Node::Pow(base, exp) => base.eval(i, n).powf(exp.eval(i, n)),
-            Node::Chain(first, rest) => rest.iter().fold(first.eval(i, n), |acc, (op, x)| op.apply(acc, x.eval(i, n))),
+            // A plain loop rather than a fold with closures: in a debug build each closure is
+            // a stack frame more per level of the tree.
+            Node::Chain(first, rest) => {
+                let mut acc = first.eval(i, n);
+                for (op, x) in rest {
+                    acc = match op.decided_by(acc) {
+                        Some(result) => result,
+                        None => op.apply(acc, x.eval(i, n)),
+                    };
+                }
+                acc
+            }
             // The index comes from the parser, so the NaN fallback is only for panic-freedom.
             Node::Func(f, x) => FUNCS.get(*f).map_or(f64::NAN, |f| (f.1)(x.eval(i, n))),
+            Node::If(args) => {
+                let [condition, then, otherwise] = &**args;
+                match truth(condition.eval(i, n)) {
+                    Some(true) => then.eval(i, n),
+                    Some(false) => otherwise.eval(i, n),
+                    None => f64::NAN,
+                }
+            }
         }
     }
 }

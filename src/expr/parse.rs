@@ -8,8 +8,8 @@ use crate::text::shortened;
 pub(super) enum Tok {
     Num(f64),
     Name(String),
-    /// One of `+ - * / % ^ ( ) ,`; `**` is lexed as `^`.
-    Sym(char),
+    /// An operator or punctuation, one of [`SYMBOLS`]; `**` is lexed as `^`.
+    Sym(&'static str),
     End,
     /// A lexing error. It ends the token list and is reported only if the parser reaches
     /// it, so the leftmost problem in the source is the one reported.
@@ -37,6 +37,17 @@ pub(super) fn unexpected(t: &Token) -> ParseError {
     };
     err(t.col, format!("unexpected {what}"))
 }
+
+/// Every symbol, longest first so that `<=` is not read as `<` then `=`. The two-character
+/// ones are found before the one-character ones, which is what makes `!=` one token and `!`
+/// another, and `**` (lexed as `^`) one token rather than two `*`.
+const SYMBOLS: [&str; 19] =
+    ["**", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "^", "(", ")", ",", "<", ">", "!"];
+
+/// Characters that are only half of an operator, with a hint at the operator they were probably
+/// meant to be, so that `n = 5` says more than "unexpected character".
+const HALVES: [(char, &str); 3] =
+    [('=', "equality is '=='"), ('&', "logical and is '&&'"), ('|', "logical or is '||'")];
 
 /// Splits the source into tokens; the list always ends with `End` or `Bad`.
 pub(super) fn tokenize(chars: &[char]) -> Vec<Token> {
@@ -68,12 +79,11 @@ pub(super) fn tokenize(chars: &[char]) -> Vec<Token> {
                 pos += 1;
             }
             Tok::Name(chars[start..pos].iter().collect())
-        } else if c == '*' && chars.get(pos + 1) == Some(&'*') {
-            pos += 2;
-            Tok::Sym('^')
-        } else if "+-*/%^(),".contains(c) {
-            pos += 1;
-            Tok::Sym(c)
+        } else if let Some(sym) = symbol_at(&chars[pos..]) {
+            pos += sym.len();
+            Tok::Sym(if sym == "**" { "^" } else { sym })
+        } else if let Some((_, hint)) = HALVES.iter().find(|h| h.0 == c) {
+            Tok::Bad(format!("unexpected character '{c}' ({hint})"))
         } else {
             Tok::Bad(format!("unexpected character '{}'", c.escape_debug()))
         };
@@ -86,6 +96,52 @@ pub(super) fn tokenize(chars: &[char]) -> Vec<Token> {
     }
     tokens.push(Token { tok: Tok::End, col: chars.len() + 1, text: String::new() });
     tokens
+}
+
+/// The longest symbol that `rest` starts with. Symbols are ASCII, so one char is one byte.
+fn symbol_at(rest: &[char]) -> Option<&'static str> {
+    let head: String = rest.iter().take(2).collect();
+    SYMBOLS.into_iter().find(|s| head.starts_with(s))
+}
+
+/// The precedence level of comparisons, which do not chain: `a < b < c` compares a 0 or 1
+/// with `c`, which is almost always a mistake for `a < b && b < c`, so a second comparison in
+/// a row is an error rather than C's left-to-right reading. Parentheses say the rare other
+/// meaning.
+const COMPARE: u8 = 2;
+
+/// Binary operators with their precedence level, loosest 0.
+const BINARY: [(&str, Op, u8); 13] = [
+    ("||", Op::Or, 0),
+    ("&&", Op::And, 1),
+    ("<", Op::Lt, COMPARE),
+    ("<=", Op::Le, COMPARE),
+    (">", Op::Gt, COMPARE),
+    (">=", Op::Ge, COMPARE),
+    ("==", Op::Eq, COMPARE),
+    ("!=", Op::Ne, COMPARE),
+    ("+", Op::Add, 3),
+    ("-", Op::Sub, 3),
+    ("*", Op::Mul, 4),
+    ("/", Op::Div, 4),
+    ("%", Op::Rem, 4),
+];
+
+/// A left-associative run of operators of one level still being read, such as `a - b +`:
+/// `first`, the pairs so far, and the operator waiting for its right operand.
+struct Run {
+    level: u8,
+    first: Node,
+    rest: Vec<(Op, Node)>,
+    pending: Op,
+}
+
+impl Run {
+    /// The run ended by `last`, its pending operator's right operand.
+    fn close(mut self, last: Node) -> Node {
+        self.rest.push((self.pending, last));
+        Node::Chain(Box::new(self.first), self.rest)
+    }
 }
 
 pub(super) struct Parser {
@@ -111,8 +167,13 @@ impl Parser {
         t
     }
 
-    fn eat(&mut self, c: char) -> bool {
-        let found = self.peek().tok == Tok::Sym(c);
+    /// True when the current token is the symbol `sym`.
+    fn at(&self, sym: &str) -> bool {
+        matches!(self.peek().tok, Tok::Sym(s) if s == sym)
+    }
+
+    fn eat(&mut self, sym: &str) -> bool {
+        let found = self.at(sym);
         if found {
             self.pos += 1;
         }
@@ -132,30 +193,43 @@ impl Parser {
         result
     }
 
+    /// The binary operators of the grammar (see the module documentation of `expr`) in one
+    /// loop rather than one function per precedence level: five levels of functions, each
+    /// called for every parenthesis, made a deep nesting cost more stack than a 2 MiB thread
+    /// has in a debug build. The runs still open, loosest first, are kept on the heap; each
+    /// becomes a flat `Node::Chain` once an operator of a looser level (or the end) closes it.
     pub(super) fn expr(&mut self) -> PResult<Node> {
-        self.chain(Self::term, &[('+', Op::Add), ('-', Op::Sub)])
-    }
-
-    fn term(&mut self) -> PResult<Node> {
-        let ops = [('*', Op::Mul), ('/', Op::Div), ('%', Op::Rem)];
-        self.chain(Self::unary, &ops)
-    }
-
-    fn chain(&mut self, operand: fn(&mut Self) -> PResult<Node>, ops: &[(char, Op)]) -> PResult<Node> {
-        let first = operand(self)?;
-        let mut rest = Vec::new();
-        while let Some(&(_, op)) = ops.iter().find(|(c, _)| self.peek().tok == Tok::Sym(*c)) {
+        let mut open: Vec<Run> = Vec::new();
+        loop {
+            let mut operand = self.unary()?;
+            let next = BINARY.iter().find(|(s, ..)| self.at(s)).map(|&(_, op, level)| (op, level));
+            let level = next.map(|(_, level)| level);
+            // `Some(level)` sorts above `None`, so the end of the expression closes every run.
+            while let Some(run) = open.last().is_some_and(|run| Some(run.level) > level).then(|| open.pop()).flatten() {
+                operand = run.close(operand);
+            }
+            let Some((op, level)) = next else {
+                return Ok(operand);
+            };
+            match open.last_mut() {
+                Some(run) if run.level == level && level == COMPARE => {
+                    let msg = "comparisons do not chain: write 'a < b && b < c', or add parentheses";
+                    return Err(err(self.peek().col, msg));
+                }
+                Some(run) if run.level == level => run.rest.push((std::mem::replace(&mut run.pending, op), operand)),
+                _ => open.push(Run { level, first: operand, rest: Vec::new(), pending: op }),
+            }
             self.pos += 1;
-            rest.push((op, operand(self)?));
         }
-        Ok(if rest.is_empty() { first } else { Node::Chain(Box::new(first), rest) })
     }
 
     fn unary(&mut self) -> PResult<Node> {
         let col = self.peek().col;
-        if self.eat('-') {
+        if self.eat("-") {
             Ok(Node::Neg(Box::new(self.nested(col, Self::unary)?)))
-        } else if self.eat('+') {
+        } else if self.eat("!") {
+            Ok(Node::Not(Box::new(self.nested(col, Self::unary)?)))
+        } else if self.eat("+") {
             self.nested(col, Self::unary)
         } else {
             self.power()
@@ -165,7 +239,7 @@ impl Parser {
     fn power(&mut self) -> PResult<Node> {
         let base = self.primary()?;
         let col = self.peek().col;
-        if !self.eat('^') {
+        if !self.eat("^") {
             return Ok(base);
         }
         // The exponent is a `unary`, which recurses back here: right-associative, and
@@ -178,12 +252,12 @@ impl Parser {
         let t = self.next();
         match &t.tok {
             Tok::Num(v) => Ok(Node::Num(*v)),
-            Tok::Sym('(') => {
+            Tok::Sym("(") => {
                 let inner = self.nested(t.col, Self::expr)?;
                 self.close()?;
                 Ok(inner)
             }
-            Tok::Name(name) if self.peek().tok == Tok::Sym('(') => self.call(name, t.col),
+            Tok::Name(name) if self.at("(") => self.call(name, t.col),
             Tok::Name(name) => self.variable(name, t.col),
             _ => Err(unexpected(&t)),
         }
@@ -192,7 +266,7 @@ impl Parser {
     fn close(&mut self) -> PResult<()> {
         let t = self.next();
         match t.tok {
-            Tok::Sym(')') => Ok(()),
+            Tok::Sym(")") => Ok(()),
             Tok::End => Err(err(t.col, "missing ')'")),
             _ => Err(unexpected(&t)),
         }
@@ -223,12 +297,12 @@ impl Parser {
         let open = self.next(); // the '(' that `primary` peeked at
         let args = self.nested(open.col, |p| {
             let mut args = Vec::new();
-            if p.eat(')') {
+            if p.eat(")") {
                 return Ok(args);
             }
             loop {
                 args.push(p.expr()?);
-                if !p.eat(',') {
+                if !p.eat(",") {
                     p.close()?;
                     return Ok(args);
                 }
@@ -244,6 +318,10 @@ impl Parser {
             None if name == "pow" => {
                 let node = <[Node; 2]>::try_from(args).ok().map(|[a, b]| Node::Pow(Box::new(a), Box::new(b)));
                 (node, "2 arguments")
+            }
+            None if name == "if" => {
+                let node = <[Node; 3]>::try_from(args).ok().map(|args| Node::If(Box::new(args)));
+                (node, "3 arguments (condition, then, else)")
             }
             None => {
                 // min(a, b, c) is the left-to-right chain `a min b min c`.

@@ -61,10 +61,94 @@ fn evaluates_precedence_associativity_and_functions() {
         (".5", 0.0, 0.0, 0.5),
         ("2.5E-3", 0.0, 0.0, 0.0025),
         (" \t2 *\n( i + 1 )\n", 3.0, 0.0, 8.0),
+        // Comparisons give 1 or 0 and bind looser than arithmetic.
+        ("1 < 2", 0.0, 0.0, 1.0),
+        ("2 < 2", 0.0, 0.0, 0.0),
+        ("2 <= 2", 0.0, 0.0, 1.0),
+        ("3 > 2", 0.0, 0.0, 1.0),
+        ("2 >= 3", 0.0, 0.0, 0.0),
+        ("2 == 2", 0.0, 0.0, 1.0),
+        ("2 != 2", 0.0, 0.0, 0.0),
+        ("-0 == 0", 0.0, 0.0, 1.0),
+        ("1/0 > 1e308", 0.0, 0.0, 1.0),
+        ("i + 1 < n * 2", 3.0, 2.0, 0.0),
+        ("i + 1 <= n * 2", 3.0, 2.0, 1.0),
+        ("(n % 60 < 10) * 100", 0.0, 65.0, 100.0),
+        ("(n % 60 < 10) * 100", 0.0, 75.0, 0.0),
+        // `!` is a unary operator like `-`: looser than `^`, tighter than the rest.
+        ("!0", 0.0, 0.0, 1.0),
+        ("!-3", 0.0, 0.0, 0.0),
+        ("!!7", 0.0, 0.0, 1.0),
+        ("!0^2", 0.0, 0.0, 1.0),
+        ("!1 + 1", 0.0, 0.0, 1.0),
+        ("!(1 + 1)", 0.0, 0.0, 0.0),
+        ("-!0", 0.0, 0.0, -1.0),
+        ("2^!0", 0.0, 0.0, 2.0),
+        // `&&` binds tighter than `||`, both looser than comparisons; non-zero is true.
+        ("2 && -1", 0.0, 0.0, 1.0),
+        ("2 && 0", 0.0, 0.0, 0.0),
+        ("0 || 0.5", 0.0, 0.0, 1.0),
+        ("0 || 0", 0.0, 0.0, 0.0),
+        ("1 || 0 && 0", 0.0, 0.0, 1.0),
+        ("(1 || 0) && 0", 0.0, 0.0, 0.0),
+        ("0 && 1 || 1", 0.0, 0.0, 1.0),
+        ("n > 2 && n < 5", 0.0, 3.0, 1.0),
+        ("n > 2 && n < 5", 0.0, 5.0, 0.0),
+        ("n < 2 || n > 4 && i == 1", 1.0, 5.0, 1.0),
+        ("1 && 1 && 1 && 0", 0.0, 0.0, 0.0),
+        ("(1 < 2) < 3", 0.0, 0.0, 1.0),
+        ("(1 < 2) == (3 < 4)", 0.0, 0.0, 1.0),
+        // if(c, a, b) picks a when c is non-zero.
+        ("if(n < 100, 10, 10 + (n - 100)*5)", 0.0, 99.0, 10.0),
+        ("if(n < 100, 10, 10 + (n - 100)*5)", 0.0, 102.0, 20.0),
+        ("if(-0.5, 1, 2)", 0.0, 0.0, 1.0),
+        ("if(0, 1, 2)", 0.0, 0.0, 2.0),
+        ("if(i, if(n, 1, 2), 3) * 2", 1.0, 0.0, 4.0),
+        ("1 + if(1, 2, 3)^2", 0.0, 0.0, 5.0),
     ];
     for &(src, i, n, expected) in cases {
         check(src, i, n, expected);
     }
+}
+
+#[track_caller]
+fn check_nan(src: &str, i: f64, n: f64) {
+    let got = Expr::parse(src).unwrap().eval(i, n);
+    assert!(got.is_nan(), "{src:?} at i={i}, n={n}: got {got}, expected NaN");
+}
+
+/// A NaN is never turned into a plausible 0 or 1 by a comparison or a test of truth; it is
+/// dropped only where the formula says its value does not matter.
+#[test]
+fn nan_stays_nan_unless_its_value_does_not_matter() {
+    for src in [
+        "0/0 < 1",
+        "1 < 0/0",
+        "0/0 == 0/0",
+        "0/0 != 0/0",
+        "0/0 != 1",
+        "!(0/0)",
+        "0/0 && 0",
+        "0/0 || 1",
+        "1 && 0/0",
+        "0 || 0/0",
+        "if(0/0, 1, 2)",
+        "if(1, 0/0, 2)",
+        "if(0, 1, 0/0)",
+        "sqrt(i - 4) < 1",
+    ] {
+        check_nan(src, 1.0, 1.0);
+    }
+    // `&&` and `||` short-circuit, and `if` evaluates only its chosen branch.
+    check("0 && 0/0", 0.0, 0.0, 0.0);
+    check("1 || 0/0", 0.0, 0.0, 1.0);
+    check("i > 4 && sqrt(i - 4) < 1", 1.0, 0.0, 0.0);
+    check("if(1, 2, 0/0)", 0.0, 0.0, 2.0);
+    check("if(0, 0/0, 3)", 0.0, 0.0, 3.0);
+    check("if(i > 4, sqrt(i - 4), -1)", 1.0, 0.0, -1.0);
+    // Infinities compare as numbers and are true.
+    check("if(1/0, 1, 2)", 0.0, 0.0, 1.0);
+    check("-1/0 < 0 && 1/0", 0.0, 0.0, 1.0);
 }
 
 #[test]
@@ -80,7 +164,8 @@ fn integer_results_are_exact() {
 
 #[test]
 fn reports_errors_with_columns() {
-    let known = "sin, cos, tan, exp, ln, log10, sqrt, abs, floor, ceil, round, min, max, pow";
+    let known = "sin, cos, tan, exp, ln, log10, sqrt, abs, floor, ceil, round, min, max, pow, if";
+    let chain = "comparisons do not chain: write 'a < b && b < c', or add parentheses";
     let cases: &[(&str, usize, &str)] = &[
         ("", 1, "empty expression"),
         ("   ", 1, "empty expression"),
@@ -108,6 +193,28 @@ fn reports_errors_with_columns() {
         (",", 1, "unexpected ','"),
         ("pow(2,)", 7, "unexpected ')'"),
         ("1) $", 2, "unexpected ')'"),
+        ("1 < 2 < 3", 7, chain),
+        ("0 <= n == 1", 8, chain),
+        ("i != 1 > 0", 8, chain),
+        ("1 < 2 && 2 < 3 < 4", 16, chain),
+        ("if(1 < 2 > 0, 1, 2)", 10, chain),
+        ("n = 5", 3, "unexpected character '=' (equality is '==')"),
+        ("n =< 5", 3, "unexpected character '=' (equality is '==')"),
+        ("i & 1", 3, "unexpected character '&' (logical and is '&&')"),
+        ("i | 1", 3, "unexpected character '|' (logical or is '||')"),
+        ("1 < ", 5, "unexpected end of expression"),
+        ("1 << 2", 4, "unexpected '<'"),
+        ("1 && && 2", 6, "unexpected '&&'"),
+        ("1 ||", 5, "unexpected end of expression"),
+        ("!", 2, "unexpected end of expression"),
+        ("1 !", 3, "unexpected '!'"),
+        ("1 ! = 2", 3, "unexpected '!'"),
+        ("if", 1, "function 'if' must be called with parentheses"),
+        ("if(", 4, "unexpected end of expression"),
+        ("if(n < 100, 10", 15, "missing ')'"),
+        ("if(n < 100, 10)", 1, "if takes 3 arguments (condition, then, else), got 2"),
+        ("2 * if(1, 2, 3, 4)", 5, "if takes 3 arguments (condition, then, else), got 4"),
+        ("if(n < 100; 10, 20)", 11, "unexpected character ';'"),
     ];
     for &(src, column, message) in cases {
         check_err(src, column, message);
@@ -128,13 +235,21 @@ fn bounds_length_and_depth() {
     check_err(&format!("{}1", "-".repeat(4000)), 257, too_deep);
     check_err(&format!("{}2", "2^".repeat(2000)), 2 * 257, too_deep);
     check_err(&format!("{}0", "sin(".repeat(1000)), 4 * 257, too_deep);
+    check_err(&format!("{}1", "!".repeat(4000)), 257, too_deep);
+    check_err(&format!("{}1", "if(1,".repeat(300)), 5 * 256 + 3, too_deep);
     let deepest = format!("{}i{}", "(".repeat(256), ")".repeat(256));
     check(&deepest, 7.0, 0.0, 7.0);
+    // Runs of `&&` and `||` are flat, as sums are, however long.
+    check("1&&".repeat(1365).as_str().trim_end_matches('&'), 0.0, 0.0, 1.0);
+    check(&format!("{}1", "0||".repeat(1365)), 0.0, 0.0, 1.0);
 }
 
 #[test]
 fn never_panics_on_short_inputs() {
-    let atoms = ["1", "i", "(", ")", "-", "^", "*", ",", "e", "é", " ", ".", "min"];
+    let atoms = [
+        "1", "i", "(", ")", "-", "^", "*", ",", "e", "é", " ", ".", "min", "<", "<=", "==", "!=", "!", "=", "&&", "|",
+        "||", "if(", "0/0",
+    ];
     for a in atoms {
         for b in atoms {
             for c in atoms {
@@ -246,6 +361,17 @@ fn finite_over_proves_what_it_can_and_only_what_is_true() {
         ("1/abs(n-3)", big, (1.0, 5.0), false),
         ("1e999", big, big, false),
         ("0*n", big, big, true),
+        ("(n % 60 < 10) * 100", big, big, true),
+        ("n > 5 && i < 3 || !(n == i)", big, big, true),
+        ("if(n < 100, 10, 10 + (n - 100)*5)", big, big, true),
+        ("if(n < 100, 10, ln(n - 99))", big, (1.0, 50.0), false),
+        ("if(n < 100, 10, ln(n - 99))", big, (100.0, 200.0), true),
+        ("if(1/(n-5), 1, 2)", big, (1.0, 10.0), false),
+        ("1/(n-5) < 3", big, (1.0, 10.0), false),
+        ("!(1/(n-5))", big, (1.0, 10.0), false),
+        ("1/(n-5) || 1", big, (1.0, 10.0), false),
+        ("1/(n < 5)", big, big, false),
+        ("1/(1 + (n < 5))", big, big, true),
     ] {
         assert_eq!(proven(src, i, n), expected, "{src} over i {i:?}, n {n:?}");
     }
@@ -276,6 +402,17 @@ fn finite_over_is_never_wrong() {
         "1/round(n/10 - 2)",
         "min(1/(i-3), 2) + max(n, 1/(n-40))",
         "10^(n/10)",
+        "(n % 60 < 10) * 100",
+        "if(n < 100, 10, 10 + (n - 100)*5)",
+        "if(i > 4, sqrt(i - 4), -1)",
+        "if(n - 50, 1/(n - 50), 0)",
+        "if(1/(n - 80) > 0, 1, 2)",
+        "1/(i < 30)",
+        "1/(n >= 100 || i == 9)",
+        "1/!(n % 20) + 1/(i != 7)",
+        "ln(n <= 150 && i > 2)",
+        "if(!(i % 4), 1/(i % 4 + (i > 20)), 3)",
+        "(1/(n - 100) < 0) + (i - 9 == 0)",
     ];
     let mut rng = crate::splitmix::SplitMix64(7);
     let mut proofs = 0;
@@ -306,7 +443,65 @@ fn finite_over_is_never_wrong() {
 
 #[test]
 fn detects_uses_of_n() {
-    for (src, uses) in [("i*i", false), ("pi + e", false), ("n", true), ("min(i, 2*n)", true)] {
+    for (src, uses) in [
+        ("i*i", false),
+        ("pi + e", false),
+        ("n", true),
+        ("min(i, 2*n)", true),
+        ("i < 3 && !i || i != 2", false),
+        ("if(i < 3, 1, 2)", false),
+        ("i > n", true),
+        ("!n", true),
+        ("i && n", true),
+        ("if(n < 100, 1, 2)", true),
+        ("if(i < 3, n, 2)", true),
+        // Mentioned in a branch the condition never takes, but mentioned: a caller is told
+        // about it, which is the cautious answer.
+        ("if(0, 1, n)", true),
+    ] {
         assert_eq!(Expr::parse(src).unwrap().uses_n(), uses, "{src}");
+    }
+}
+
+/// The examples of docs/functions.md's "Expression language" section whose values are listed
+/// as numbers (`1, 2, 3, …`, at n = i = 1, 2, …) are what evaluation gives.
+#[test]
+fn documented_examples_are_true() {
+    let page = include_str!("../../docs/functions.md");
+    let section = &page[page.find("## Expression language").unwrap()..];
+    let table = &section[section.find("| expression | values |").unwrap()..];
+    let mut checked = 0;
+    for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        // Markdown escapes `|` in a table, and the manual writes minus signs as such.
+        let src = cells[0].trim_start_matches("| `").trim_end_matches('`').replace("\\|", "|");
+        let values = cells[1].trim_end_matches(" |").trim_end_matches(", …").replace('−', "-");
+        let Ok(values) = values.split(", ").map(str::parse).collect::<Result<Vec<f64>, _>>() else {
+            continue;
+        };
+        for (k, want) in values.into_iter().enumerate() {
+            let x = (k + 1) as f64;
+            check(&src, x, x, want);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} examples have values to check");
+}
+
+/// The deepest trees the limits allow, of every shape, are parsed, evaluated, bounded and
+/// dropped within a test thread's stack (2 MiB, as the threads that reload a config and tick
+/// have), in a debug build where frames are largest. The sources use every level of operator
+/// inside each parenthesis, which makes the tree five times deeper than the nesting.
+#[test]
+fn the_deepest_expressions_fit_in_a_threads_stack() {
+    // `-!2^` is three levels of nesting.
+    let shapes =
+        [("(0||1&&1<1+1*", ")", 256), ("sin(", ")", 256), ("if(1,", ",1)", 256), ("-!2^", "", 85), ("(1+1*", ")", 256)];
+    for (open, close, deepest) in shapes {
+        let src = format!("{}1{}", open.repeat(deepest), close.repeat(deepest));
+        let expr = Expr::parse(&src).unwrap_or_else(|e| panic!("{open}: {e}"));
+        expr.eval(1.0, 2.0);
+        expr.finite_over((1.0, 2.0), (1.0, 2.0));
+        drop(expr);
     }
 }

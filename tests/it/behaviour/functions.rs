@@ -157,7 +157,7 @@ fn a_bad_expression_is_a_load_time_error_with_its_column() {
         ("2 +* i", 4, "unexpected '*'"),
         ("sin(i", 6, "missing ')'"),
         ("i +", 4, "unexpected end of expression"),
-        ("cube(i)", 1, "unknown function 'cube' (known: sin, cos, tan, exp, ln, log10, sqrt, abs, floor, ceil, round, min, max, pow)"),
+        ("cube(i)", 1, "unknown function 'cube' (known: sin, cos, tan, exp, ln, log10, sqrt, abs, floor, ceil, round, min, max, pow, if)"),
         ("i + k", 5, "unknown variable 'k' (valid: i, n, pi, e)"),
         ("max(i)", 1, "max takes at least 2 arguments, got 1"),
         ("2 ^ $", 5, "unexpected character '$'"),
