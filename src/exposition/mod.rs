@@ -16,7 +16,7 @@ mod tests;
 pub use catalog::Catalog;
 pub use escape::{escape_help, escape_label_value, format_value, write_label_set};
 pub use family::{families, Family};
-pub use self_metrics::SelfMetrics;
+pub use self_metrics::{connections, count_connections_with, Connections, SelfMetrics};
 
 use crate::time::Grid;
 
