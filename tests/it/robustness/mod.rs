@@ -1,9 +1,10 @@
 //! Nothing a config or a client can hold takes the exporter down, stalls it or loses a series:
-//! abusive clients, load, a soak of a million ticks, panicking functions, memory per series, the
+//! abusive clients, many connections, load, a soak of a million ticks, panicking functions, memory per series, the
 //! config corpus and bad configs.
 
 mod abuse;
 mod config_errors;
+mod connections;
 mod corpus;
 mod load;
 mod memory;
