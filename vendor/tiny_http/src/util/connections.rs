@@ -10,13 +10,15 @@
 //! 1. the connection that has waited longest for a complete request (an idle keep-alive or a slow
 //!    request head), among those waiting for [`GRACE`] or more;
 //! 2. else the connection whose answer has been blocked longest on a client that does not read it,
-//!    among those blocked for [`GRACE`] or more;
-//! 3. else the connection waiting longest for a request, however briefly;
+//!    among those blocked for [`WRITE_GRACE`] or more;
+//! 3. else, if no answer is blocked at all, the connection waiting longest for a request, however
+//!    briefly; while answers are blocked for less than [`WRITE_GRACE`], the accept thread first
+//!    waits up to [`GRACE`] for one of them to qualify under 2;
 //!
 //! and when every connection is making progress (its request is being answered, or its answer is
-//! being taken), the new connection is closed at once. The grace keeps a connection whose request
-//! is on its way (accepted, its thread not yet run) from being closed in favour of a client that
-//! has blocked its answer for seconds.
+//! being taken), the new connection is closed. The grace keeps a connection whose request is on
+//! its way (accepted, its thread not yet run) from being closed in favour of a client that does
+//! not read its answer.
 //!
 //! A reaper thread closes a connection whose request head has not arrived complete within
 //! `head_timeout` of its first byte, or that has sent nothing for `idle_timeout`. Closing is a
@@ -69,9 +71,15 @@ impl ConnectionStats {
     }
 }
 
-/// How long a connection may wait for its request, or block its answer, and still count as making
-/// progress when room is needed.
+/// How long a connection may wait for its request and still count as making progress when room
+/// is needed.
 pub const GRACE: Duration = Duration::from_millis(100);
+
+/// How long an answer may be blocked and still count as making progress. Longer than [`GRACE`]:
+/// a blocking send to a client that reads steadily is woken only when a good part of the socket's
+/// send buffer (which grows to megabytes on a fast link) has room again, hundreds of
+/// milliseconds at a few MB/s.
+pub const WRITE_GRACE: Duration = Duration::from_secs(1);
 
 /// Connections already closed to make room but whose threads have not yet let go of them: up to
 /// this many beyond the limit, the accept thread does not wait for them.
@@ -120,9 +128,11 @@ impl Tracker {
         self.phase.store(0, Ordering::Relaxed);
     }
 
-    /// A write to the client begins.
+    /// A write to the client begins (blocked from now, unless the last one was left blocked).
     pub(crate) fn writing(&self) {
-        self.phase.store(self.stamp() << 2 | WRITING, Ordering::Relaxed);
+        if self.phase.load(Ordering::Relaxed) & 3 != WRITING {
+            self.phase.store(self.stamp() << 2 | WRITING, Ordering::Relaxed);
+        }
     }
 
     /// Whether the connection was closed to make room (its thread then only lets go of it).
@@ -242,21 +252,34 @@ impl Registry {
         Duration::from_nanos(next)
     }
 
-    /// The connection to close to make room, if any (see the module's documentation).
-    fn victim<'a>(open: &'a HashMap<u64, Arc<Tracker>>, now: u64) -> Option<&'a Arc<Tracker>> {
+    /// The connection to close to make room (see the module's documentation): `Ok(None)` when
+    /// every connection is making progress, `Err(())` when none can be closed yet but a blocked
+    /// answer may soon have been blocked for [`GRACE`].
+    fn victim(open: &HashMap<u64, Arc<Tracker>>, now: u64) -> Result<Option<&Arc<Tracker>>, ()> {
         let grace = GRACE.as_nanos() as u64;
         let since = |t: &Arc<Tracker>, kind: u64| {
             let phase = t.phase.load(Ordering::Relaxed);
             (!t.evicted() && phase & 3 == kind).then_some(phase >> 2)
         };
         let oldest = |kind: u64, before: u64| {
-            open.values().filter_map(|t| since(t, kind).filter(|&s| s <= before).map(|s| (s, t))).min_by_key(|(s, _)| *s)
+            open.values()
+                .filter_map(|t| since(t, kind).filter(|&s| s <= before).map(|s| (s, t)))
+                .min_by_key(|(s, _)| *s)
+                .map(|(_, t)| t)
         };
         let settled = now.saturating_sub(grace);
-        oldest(WAITING, settled)
-            .or_else(|| oldest(WRITING, settled))
-            .or_else(|| oldest(WAITING, u64::MAX))
-            .map(|(_, t)| t)
+        let stuck = now.saturating_sub(WRITE_GRACE.as_nanos() as u64);
+        if let Some(t) = oldest(WAITING, settled).or_else(|| oldest(WRITING, stuck)) {
+            return Ok(Some(t));
+        }
+        // An answer blocked for less than its grace may be one a client does not read: worth
+        // waiting for, rather than closing a connection whose request is on its way (one
+        // accepted while every thread is blocked on such clients waits for a thread, and would
+        // otherwise be the first closed).
+        if oldest(WRITING, u64::MAX).is_some() {
+            return Err(());
+        }
+        Ok(oldest(WAITING, u64::MAX))
     }
 
     /// A place for a newly accepted connection, making room if needed; `None` when it is to be
@@ -274,14 +297,27 @@ impl Registry {
                     max
                 );
             }
-            match Self::victim(&open, self.now()) {
-                Some(victim) => {
-                    victim.close();
-                    self.stats.evicted.fetch_add(1, Ordering::Relaxed);
-                }
-                None => {
-                    self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                    return None;
+            let patience = Instant::now() + GRACE;
+            loop {
+                match Self::victim(&open, self.now()) {
+                    Ok(Some(victim)) => {
+                        victim.close();
+                        self.stats.evicted.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                    Err(()) if Instant::now() < patience => {
+                        // Connections waiting to be accepted wait in the kernel's backlog.
+                        drop(open);
+                        std::thread::sleep(Duration::from_millis(5));
+                        open = self.lock();
+                        if open.values().filter(|t| !t.evicted()).count() < max {
+                            break;
+                        }
+                    }
+                    Ok(None) | Err(()) => {
+                        self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                        return None;
+                    }
                 }
             }
             // The threads of closed connections let go of them in microseconds; the accept

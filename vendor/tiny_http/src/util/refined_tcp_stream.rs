@@ -158,13 +158,17 @@ impl Read for RefinedTcpStream {
 
 impl Write for RefinedTcpStream {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
-        // metrics-generator patch 11: blocked from now until the write returns.
+        // metrics-generator patch 11: blocked from now until the write returns having taken
+        // everything. A blocking send returns less only when the send timeout ends it, so a
+        // client that takes a few bytes now and then stays blocked since its first such send.
         let Some(tracker) = &self.tracker else {
             return self.stream.write(buf);
         };
         tracker.writing();
         let written = self.stream.write(buf);
-        tracker.busy();
+        if matches!(written, Ok(n) if n == buf.len()) {
+            tracker.busy();
+        }
         written
     }
 
