@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # HTTP benchmark of /metrics against nginx serving the very same bytes, on loopback, in one run:
-# nginx (worker_processes auto) is the limit for serving those bytes on this machine, so our
-# requests/s are reported as a ratio of nginx's. Also measures RSS per series, the time from start
+# nginx, tuned for static files (sendfile, open_file_cache, keep-alive never recycled, gzip_static
+# for the OpenMetrics+gzip case that Prometheus requests), is the limit for serving those bytes on
+# this machine, so our requests/s are reported as a ratio of nginx's, with both sides' CPU per
+# request. A wrk run with any non-2xx answer or socket error fails the script. Also measures RSS per series, the time from start
 # to the first answered scrape, and idle CPU.
 #
 # Usage: scripts/bench-http.sh [DURATION_SECONDS] [IDLE_SECONDS]   (defaults 10 and 60)
+#        ROUNDS=N (default 2): rounds per case, alternating which side runs first
+#        CASES="example 10000 100000 10000-om-gzip" (the default): the cases
 # Needs: wrk and nginx (Debian packages `wrk` and `nginx`), python3, a release build (made here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,32 +51,63 @@ start_exporter() {
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# User and system CPU time of process $1 so far, in clock ticks.
-cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
-
-# Requests/s that wrk reports for a URL.
+# Runs wrk against URL $1 with the extra wrk args that follow; prints requests/s and leaves the
+# report in $WORK/wrk.txt. A run with any answer that is not 2xx or 3xx, or any socket error, is
+# a failed run: the script stops, as a figure made of errors could flatter either side.
 wrk_rps() {
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" >"$WORK/wrk.txt"
+    local url=$1; shift
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$WORK/wrk.txt"
+    if grep -qE '^ *(Non-2xx or 3xx responses|Socket errors):' "$WORK/wrk.txt"; then
+        echo "error: a failed run against $url:" >&2
+        cat "$WORK/wrk.txt" >&2
+        exit 1
+    fi
     awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.txt"
 }
 
-# Serves file $1 at /metrics with nginx on a free port; sets NGINX_PORT.
+# CPU time (user + system, clock ticks) of process $1 and its children (nginx's workers).
+tree_cpu_ticks() {
+    local total=0 pid
+    for pid in "$1" $(pgrep -P "$1" || true); do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+
+# Microseconds of CPU per request of the last wrk run, from CPU tick counts before ($1) and after ($2).
+cpu_per_request() {
+    local requests
+    requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
+    python3 -c "print(f'{($2 - $1) * 1e6 / $(getconf CLK_TCK) / max($requests, 1):.1f} us')"
+}
+
+# Serves $WORK/www/metrics at /metrics with nginx on a free port, with content type $1, tuned as
+# anyone would tune it for static files: sendfile, open_file_cache (no open and stat per request),
+# keep-alive connections that are never recycled, and gzip_static (a request that accepts gzip
+# gets metrics.gz as is: the bytes the exporter sends to a Prometheus); sets NGINX_PORT.
 start_nginx() {
     NGINX_PORT=$(free_port)
-    cat >"$WORK/nginx.conf" <<EOF
+    cat >"$WORK/nginx.conf" <<NGINX
 worker_processes auto;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log;
 events { worker_connections 1024; }
 http {
     access_log off;
-    keepalive_requests 1000000;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    open_file_cache max=16 inactive=600s;
+    open_file_cache_valid 600s;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    gzip_static on;
     server {
         listen 127.0.0.1:$NGINX_PORT;
-        location = /metrics { default_type "text/plain; version=0.0.4; charset=utf-8"; alias $1; }
+        location = /metrics { default_type "$1"; alias $WORK/www/metrics; }
     }
 }
-EOF
+NGINX
     nginx -c "$WORK/nginx.conf"
     for _ in $(seq 100); do
         curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/metrics" 2>/dev/null && return 0
@@ -91,35 +126,72 @@ big_config() {
     echo "$WORK/big-$1-$function.json"
 }
 
-echo "== /metrics requests/s: exporter vs nginx serving the same bytes (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s)"
-printf '%-22s %10s %12s %12s %7s %10s %18s\n' config bytes exporter nginx ratio "p99 ours" "CPU/request ours"
-ROUNDS=${ROUNDS:-2}
-for series in example 100000; do
+# One case: NAME, then "text" (text format, uncompressed) or "om-gzip" (OpenMetrics with gzip,
+# the scrape Prometheus sends), then the exporter's args. Both sides serve the same bytes; the
+# rounds alternate which side runs first, and the best round of each side counts.
+bench_case() {
+    local name=$1 kind=$2 ours=0 theirs=0 p99="" cpu_ours="" cpu_theirs="" round side rps before after bytes
+    shift 2
+    local headers=() type="text/plain; version=0.0.4; charset=utf-8"
+    if [[ $kind == om-gzip ]]; then
+        headers=(-H "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5" -H "Accept-Encoding: gzip")
+        type="application/openmetrics-text; version=1.0.0; charset=utf-8"
+    fi
     # A tick an hour: every request of the run gets the same bytes as nginx serves.
-    if [[ $series == example ]]; then start_exporter --interval 1h; else start_exporter --interval 1h --config "$(big_config "$series")"; fi
-    curl -fsS "http://127.0.0.1:$PORT/metrics" >"$WORK/body.txt"
-    chmod 644 "$WORK/body.txt"
-    start_nginx "$WORK/body.txt"
-    # Alternating rounds, best of each: the other core's load varies, and this keeps it fair.
-    ours=0; theirs=0; p99=; cpu=
-    for _ in $(seq "$ROUNDS"); do
-        read -r user0 system0 < <(cpu_ticks "$PID")
-        rps=$(wrk_rps "http://127.0.0.1:$PORT/metrics")
-        read -r user1 system1 < <(cpu_ticks "$PID")
-        if python3 -c "import sys; sys.exit(0 if $rps > $ours else 1)"; then
-            ours=$rps
-            p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")
-            # The exporter's CPU time per request, user + system, from /proc/PID/stat.
-            requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
-            cpu=$(python3 -c "t = 1e6 / $(getconf CLK_TCK) / max($requests, 1); print(f'{($user1 - $user0) * t:.1f}+{($system1 - $system0) * t:.1f} us')")
-        fi
-        rps=$(wrk_rps "http://127.0.0.1:$NGINX_PORT/metrics")
-        if python3 -c "import sys; sys.exit(0 if $rps > $theirs else 1)"; then theirs=$rps; fi
+    start_exporter --interval 1h "$@"
+    rm -rf "$WORK/www"; mkdir -p "$WORK/www"; chmod 755 "$WORK/www"
+    curl -fsS "${headers[@]}" "http://127.0.0.1:$PORT/metrics" -o "$WORK/www/metrics"
+    if [[ $kind == om-gzip ]]; then
+        mv "$WORK/www/metrics" "$WORK/www/metrics.gz"
+        gzip -dc "$WORK/www/metrics.gz" >"$WORK/www/metrics"
+    fi
+    chmod 644 "$WORK/www"/*
+    start_nginx "$type"
+    cmp -s <(curl -fsS "${headers[@]}" "http://127.0.0.1:$PORT/metrics") \
+        <(curl -fsS "${headers[@]}" "http://127.0.0.1:$NGINX_PORT/metrics") \
+        || { echo "error: $name: nginx does not serve the exporter's bytes" >&2; exit 1; }
+    bytes=$(curl -fsS "${headers[@]}" "http://127.0.0.1:$PORT/metrics" | wc -c)
+    for round in $(seq "$ROUNDS"); do
+        local sides=(ours theirs)
+        if (( round % 2 == 0 )); then sides=(theirs ours); fi
+        for side in "${sides[@]}"; do
+            if [[ $side == ours ]]; then
+                before=$(tree_cpu_ticks "$PID")
+                rps=$(wrk_rps "http://127.0.0.1:$PORT/metrics" "${headers[@]}")
+                after=$(tree_cpu_ticks "$PID")
+                if python3 -c "import sys; sys.exit(0 if $rps > $ours else 1)"; then
+                    ours=$rps
+                    p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")
+                    cpu_ours=$(cpu_per_request "$before" "$after")
+                fi
+            else
+                before=$(tree_cpu_ticks "$(cat "$WORK/nginx.pid")")
+                rps=$(wrk_rps "http://127.0.0.1:$NGINX_PORT/metrics" "${headers[@]}")
+                after=$(tree_cpu_ticks "$(cat "$WORK/nginx.pid")")
+                if python3 -c "import sys; sys.exit(0 if $rps > $theirs else 1)"; then
+                    theirs=$rps
+                    cpu_theirs=$(cpu_per_request "$before" "$after")
+                fi
+            fi
+        done
     done
     stop_nginx
     kill "$PID"
-    ratio=$(python3 -c "print(f'{$ours / $theirs:.2f}')")
-    printf '%-22s %10s %12s %12s %7s %10s %18s\n' "$series" "$(stat -c %s "$WORK/body.txt")" "$ours" "$theirs" "$ratio" "$p99" "$cpu"
+    printf '%-30s %9s %10s %10s %6s %9s %12s %13s\n' "$name" "$bytes" "$ours" "$theirs" \
+        "$(python3 -c "print(f'{$ours / $theirs:.2f}')")" "$p99" "$cpu_ours" "$cpu_theirs"
+}
+
+ROUNDS=${ROUNDS:-2}
+CASES=${CASES:-example 10000 100000 10000-om-gzip}
+echo "== /metrics requests/s: exporter vs tuned nginx serving the same bytes (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, best of $ROUNDS rounds)"
+echo "   targets: example >= 1.0 of nginx; 10,000 and 100,000 series >= 0.8"
+printf '%-30s %9s %10s %10s %6s %9s %12s %13s\n' case bytes exporter nginx ratio "p99 ours" "CPU/req ours" "CPU/req nginx"
+for case in $CASES; do
+    case $case in
+        example) bench_case "example" text ;;
+        *-om-gzip) bench_case "${case%-om-gzip} series, OpenMetrics+gzip" om-gzip --config "$(big_config "${case%-om-gzip}")" ;;
+        *) bench_case "$case series" text --config "$(big_config "$case")" ;;
+    esac
 done
 
 echo

@@ -6,13 +6,14 @@ use crate::cli::{self, exports, output, preview, Args, Mode};
 use crate::config;
 use crate::engine::{self, State};
 use crate::error::Error;
+use crate::exposition::{self, Connections};
 use crate::functions::Registry;
 use crate::http;
 use crate::names::VERSION;
 use crate::time::Align;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Does what `args` asks for with the functions of `registry`: serves until SIGTERM or SIGINT, or
@@ -80,6 +81,15 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let options = args.config_options();
     let config = config::load(args.config.as_deref(), &options, &registry)?;
     let (series, source) = (config.series(), config.source.clone());
+    // The self-metrics read the connection counts from the server once it runs; before (tick 1),
+    // only the limit is known.
+    let connection_stats = Arc::new(OnceLock::<Arc<tiny_http::ConnectionStats>>::new());
+    let limit = args.max_connections as u64;
+    let stats = connection_stats.clone();
+    exposition::count_connections_with(move || match stats.get() {
+        None => Connections { limit, ..Connections::default() },
+        Some(s) => Connections { limit, open: s.open() as u64, evicted: s.evicted(), refused: s.refused() },
+    });
     // The first tick happens at start-up, so the very first scrape already shows values: tick 1,
     // or with --align wall-clock the tick the clock says.
     let state = Arc::new(State::start(config, args.interval, args.align)?);
@@ -90,7 +100,16 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let reload_from_http = reloader.clone();
     let reload: Arc<http::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
     let handler = http::handler(state.clone(), reload);
-    let server = tiny_http::Server::from_listener_with_handler(listener, handler).map_err(|e| listen_error(&e))?;
+    let limits = tiny_http::Limits {
+        max_connections: args.max_connections,
+        head_timeout: args.head_timeout,
+        idle_timeout: args.idle_timeout,
+    };
+    let server =
+        tiny_http::Server::from_listener_with_handler(listener, handler, Some(limits)).map_err(|e| listen_error(&e))?;
+    if let Some(stats) = server.connection_stats() {
+        let _ = connection_stats.set(stats);
+    }
     let addr = server.server_addr().to_ip().unwrap_or(args.listen);
     log::info!(
         "serving {series} series from {source}, one tick every {:?}, aligned to {}",
@@ -116,24 +135,25 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
 /// client that takes that long to accept one piece of its answer).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long a connection may send nothing before it is closed. Longer than common scrape
-/// intervals, so a scraper's keep-alive connection survives between scrapes.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Binds the listening socket with the timeouts above, TCP_NODELAY and a deep backlog. On Linux,
-/// accepted sockets inherit these options, which is how they reach tiny_http's connections.
+/// Binds the listening socket with the write timeout above, TCP_NODELAY and a deep backlog. On
+/// Linux, accepted sockets inherit these options, which is how they reach tiny_http's
+/// connections. There is no receive timeout: on a listening socket it is a timeout of `accept`,
+/// which made a healthy exporter with no new connection for that long log an accept error; idle
+/// connections and slow request heads are closed by tiny_http's deadlines (patch 11) instead.
 fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     // A restarted exporter can bind again at once, with old connections still in TIME_WAIT.
     socket.set_reuse_address(true)?;
     socket.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    socket.set_read_timeout(Some(READ_TIMEOUT))?;
     // tiny_http writes the head and the body of a response separately; without TCP_NODELAY,
     // Nagle's algorithm holds the body back until the client's delayed ACK, 40 ms per request.
     socket.set_tcp_nodelay(true)?;
     socket.bind(&addr.into())?;
-    socket.listen(1024)?;
+    // Deep enough that a burst of thousands of connections waits in the kernel for the accept
+    // thread, which admits them or makes room, rather than having SYNs dropped (and the client,
+    // an honest scraper among them, retrying a second later). Linux caps it at somaxconn.
+    socket.listen(4096)?;
     Ok(socket.into())
 }
 

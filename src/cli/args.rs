@@ -47,6 +47,12 @@ pub struct Args {
     pub namespace: String,
     /// `--max-series`: the most series a config may expand to.
     pub max_series: u64,
+    /// `--max-connections`: the most client connections open at once.
+    pub max_connections: usize,
+    /// `--request-head-timeout`: a request head must arrive within this time of its first byte.
+    pub head_timeout: Duration,
+    /// `--keep-alive-timeout`: a connection that sends nothing for this long is closed.
+    pub idle_timeout: Duration,
     pub verbose: bool,
 }
 
@@ -61,6 +67,13 @@ impl Args {
 pub const DEFAULT_PORT: u16 = 8000;
 /// The default time between ticks.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+/// The default of `--max-connections` (SPEC §12).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// The default of `--request-head-timeout` (SPEC §12).
+pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of `--keep-alive-timeout` (SPEC §12): longer than common scrape intervals, so a
+/// scraper's keep-alive connection survives between scrapes.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The text of `--help`.
 pub const HELP: &str = "\
@@ -79,6 +92,14 @@ Flags:
   --namespace NS              prefix of every metric name (NS_name); \"\" for none
                               (default: test_metrics)
   --max-series N              the most series a config may expand to (default: 1000000)
+  --max-connections N         the most client connections open at once; when full, a new one
+                              closes the one waiting longest for a request (default: 256)
+  --request-head-timeout DURATION
+                              a request head must arrive within this time of its first byte
+                              (default: 10s)
+  --keep-alive-timeout DURATION
+                              a connection that sends nothing for this long is closed
+                              (default: 120s)
   -v, --verbose               debug logging (RUST_LOG still wins when set)
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
   --preview N                 print the first N values of every series as a table (a row per
@@ -180,6 +201,9 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let align = value(&mut p, "--align")?;
     let namespace = value(&mut p, "--namespace")?;
     let max_series = value(&mut p, "--max-series")?;
+    let max_connections = value(&mut p, "--max-connections")?;
+    let head_timeout = value(&mut p, "--request-head-timeout")?;
+    let idle_timeout = value(&mut p, "--keep-alive-timeout")?;
 
     let rest = p.finish();
     if let Some(first) = rest.first() {
@@ -234,7 +258,34 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
             .ok_or_else(|| usage(format!("--max-series: {s:?} is not a whole number > 0")))?,
     };
 
-    Ok(Args { mode, config, listen, interval, align, namespace, max_series, verbose })
+    let max_connections = match max_connections {
+        None => DEFAULT_MAX_CONNECTIONS,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| usage(format!("--max-connections: {s:?} is not a whole number from 1 to 1000000")))?,
+    };
+    let duration = |flag: &str, value: Option<String>, default: Duration| match value {
+        None => Ok(default),
+        Some(s) => parse_duration(&s).map_err(|m| usage(format!("{flag}: {m}"))),
+    };
+    let head_timeout = duration("--request-head-timeout", head_timeout, DEFAULT_HEAD_TIMEOUT)?;
+    let idle_timeout = duration("--keep-alive-timeout", idle_timeout, DEFAULT_IDLE_TIMEOUT)?;
+
+    Ok(Args {
+        mode,
+        config,
+        listen,
+        interval,
+        align,
+        namespace,
+        max_series,
+        max_connections,
+        head_timeout,
+        idle_timeout,
+        verbose,
+    })
 }
 
 /// A flag's value as UTF-8 text.
@@ -287,6 +338,8 @@ mod tests {
         assert_eq!(a.interval, Duration::from_secs(60));
         assert_eq!(a.namespace, "test_metrics");
         assert_eq!(a.max_series, 1_000_000);
+        assert_eq!(a.max_connections, 256);
+        assert_eq!((a.head_timeout, a.idle_timeout), (Duration::from_secs(10), Duration::from_secs(120)));
         assert!(!a.verbose && a.config.is_none());
     }
 
@@ -301,6 +354,10 @@ mod tests {
         assert_eq!(args(&["--listen-address", ":9000"]).unwrap().listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(args(&["--web.listen-address", "[::1]:80"]).unwrap().listen, "[::1]:80".parse().unwrap());
         assert_eq!(args(&["--check-config"]).unwrap().mode, Mode::CheckConfig);
+        let limits =
+            args(&["--max-connections", "8", "--request-head-timeout", "2s", "--keep-alive-timeout=1s"]).unwrap();
+        assert_eq!(limits.max_connections, 8);
+        assert_eq!((limits.head_timeout, limits.idle_timeout), (Duration::from_secs(2), Duration::from_secs(1)));
         assert_eq!(args(&["--preview", "20"]).unwrap().mode, Mode::Preview(20));
         assert_eq!(args(&["--preview=1000000"]).unwrap().mode, Mode::Preview(1_000_000));
         assert_eq!(args(&[]).unwrap().align, Align::Start);
@@ -327,6 +384,14 @@ mod tests {
             (&["--port", "x"], "--port: \"x\" is not a port (0 to 65535) (see --help)"),
             (&["--max-series", "0"], "--max-series: \"0\" is not a whole number > 0 (see --help)"),
             (&["--port"], "--port needs a value (see --help)"),
+            (
+                &["--max-connections", "0"],
+                "--max-connections: \"0\" is not a whole number from 1 to 1000000 (see --help)",
+            ),
+            (
+                &["--keep-alive-timeout", "0s"],
+                "--keep-alive-timeout: \"0s\": the interval must be greater than zero (see --help)",
+            ),
             (&["--preview"], "--preview needs a value (see --help)"),
             (&["--preview", "0"], "--preview: \"0\" is not a number of ticks from 1 to 1000000 (see --help)"),
             (

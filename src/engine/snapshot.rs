@@ -92,6 +92,7 @@ pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot
         reload_ok: engine.reload_ok,
         reload_success_time: engine.reload_success_time,
         started,
+        connections: crate::exposition::connections(),
     };
     Snapshot {
         ticks: engine.ticks,

@@ -12,6 +12,7 @@
 use super::TickValues;
 use crate::config::{state_index, Active, Churn, Config, Entry, Jitter, Kind, LabelValues, NativeCounts, NativeSchema};
 use crate::exposition::families;
+use crate::names::SELF_PREFIX;
 
 /// `MetricType` values.
 const COUNTER: u64 = 0;
@@ -131,50 +132,24 @@ impl ProtoCatalog {
             out.extend_from_slice(&family);
             flush(out);
         }
-        // The exporter's own metrics, as gauges and a counter.
-        let own = values.self_metrics;
-        let own_families: [(&str, &str, u64, f64); 4] = [
-            ("metrics_generator_ticks_total", "Ticks since start-up.", COUNTER, own.ticks as f64),
-            ("metrics_generator_series", "Series served from the config.", GAUGE, own.series as f64),
-            (
-                "metrics_generator_config_last_reload_successful",
-                "Whether the last config load succeeded (1) or failed (0).",
-                GAUGE,
-                f64::from(u8::from(own.reload_ok)),
-            ),
-            (
-                "metrics_generator_config_last_reload_success_timestamp_seconds",
-                "Unix time of the last successful config load.",
-                GAUGE,
-                own.reload_success_time,
-            ),
-        ];
-        let build = own.build_info_family();
-        for (name, help, kind, value) in own_families {
+        // The exporter's own metrics, from the list every format renders.
+        for own in values.self_metrics.families() {
             family.clear();
+            let name = format!("{SELF_PREFIX}{}{}", own.name, if own.counter { "_total" } else { "" });
             bytes_field(&mut family, 1, name.as_bytes());
-            bytes_field(&mut family, 2, help.as_bytes());
-            varint_field(&mut family, 3, kind);
+            bytes_field(&mut family, 2, own.help.as_bytes());
+            varint_field(&mut family, 3, if own.counter { COUNTER } else { GAUGE });
             metric.clear();
+            if let Some((label, value)) = own.label {
+                label_pair(&mut metric, label, value);
+            }
             scratch.clear();
-            double_field(&mut scratch, 1, value);
-            bytes_field(&mut metric, if kind == COUNTER { 3 } else { 2 }, &scratch);
+            double_field(&mut scratch, 1, own.value);
+            bytes_field(&mut metric, if own.counter { 3 } else { 2 }, &scratch);
             bytes_field(&mut family, 4, &metric);
             varint(out, family.len() as u64);
             out.extend_from_slice(&family);
         }
-        family.clear();
-        bytes_field(&mut family, 1, build.0.as_bytes());
-        bytes_field(&mut family, 2, build.1.as_bytes());
-        varint_field(&mut family, 3, GAUGE);
-        metric.clear();
-        label_pair(&mut metric, "version", build.2);
-        scratch.clear();
-        double_field(&mut scratch, 1, 1.0);
-        bytes_field(&mut metric, 2, &scratch);
-        bytes_field(&mut family, 4, &metric);
-        varint(out, family.len() as u64);
-        out.extend_from_slice(&family);
         flush(out);
     }
 }

@@ -1,4 +1,5 @@
-//! The exporter's own metrics, `metrics_generator_*`: build info, ticks, series and reloads.
+//! The exporter's own metrics, `metrics_generator_*`: build info, ticks, series, reloads and the
+//! HTTP server's connections.
 
 use super::{format_value, Format};
 use crate::names::{SELF_PREFIX, VERSION};
@@ -13,59 +14,122 @@ pub struct SelfMetrics {
     pub reload_success_time: f64,
     /// Unix time of start-up, in seconds.
     pub started: f64,
+    /// The HTTP server's connections, as of the tick.
+    pub connections: Connections,
+}
+
+/// One of the exporter's own families: its name after the prefix (for counters, without
+/// `_total`), type, HELP text, one label pair or none, its value, and for counters the time they
+/// started counting (served as `_created` in OpenMetrics) where there is one.
+pub(super) struct SelfFamily {
+    pub name: &'static str,
+    pub counter: bool,
+    pub help: &'static str,
+    pub label: Option<(&'static str, &'static str)>,
+    pub value: f64,
+    pub created: Option<f64>,
 }
 
 impl SelfMetrics {
-    /// The build-info family: its name, its HELP text and the version label's value.
-    pub fn build_info_family(&self) -> (&'static str, &'static str, &'static str) {
-        ("metrics_generator_build_info", "Build information of metrics-generator; the value is always 1.", VERSION)
+    /// Every family, in the order they are served: the one list every format renders.
+    pub(super) fn families(&self) -> Vec<SelfFamily> {
+        let family = |name, counter, help, value| SelfFamily { name, counter, help, label: None, value, created: None };
+        let c = &self.connections;
+        vec![
+            SelfFamily {
+                label: Some(("version", VERSION)),
+                ..family("build_info", false, "Build information of metrics-generator; the value is always 1.", 1.0)
+            },
+            SelfFamily { created: Some(self.started), ..family("ticks", true, "Ticks since start-up.", self.ticks as f64) },
+            family("series", false, "Series served from the config.", self.series as f64),
+            family(
+                "config_last_reload_successful",
+                false,
+                "Whether the last config load succeeded (1) or failed (0).",
+                f64::from(u8::from(self.reload_ok)),
+            ),
+            family(
+                "config_last_reload_success_timestamp_seconds",
+                false,
+                "Unix time of the last successful config load.",
+                self.reload_success_time,
+            ),
+            family(
+                "http_connections_max",
+                false,
+                "The most client connections open at once (--max-connections).",
+                c.limit as f64,
+            ),
+            family("http_connections", false, "Client connections open at the last tick.", c.open as f64),
+            family(
+                "http_connections_evicted",
+                true,
+                "Connections closed to make room for a new one: the one waiting longest for a request, or blocking its answer longest.",
+                c.evicted as f64,
+            ),
+            family(
+                "http_connections_refused",
+                true,
+                "New connections closed at once because the limit was reached and every open connection was making progress.",
+                c.refused as f64,
+            ),
+        ]
     }
 }
 
-/// Appends the `metrics_generator_*` families.
+/// Appends the `metrics_generator_*` families in the text format or OpenMetrics.
 pub(super) fn render(format: Format, own: &SelfMetrics, out: &mut Vec<u8>) {
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
-    let mut value = |v: f64| format_value(v, &mut floats, &mut ints).to_string();
     let om = format == Format::OpenMetrics;
-    let gauge = |out: &mut Vec<u8>, name: &str, help: &str, sample: String| {
+    let p = SELF_PREFIX;
+    for f in own.families() {
+        let (name, kind) = (f.name, if f.counter { "counter" } else { "gauge" });
+        let sample = if f.counter { format!("{name}_total") } else { name.to_string() };
+        let labels = f.label.map_or(String::new(), |(label, value)| format!("{{{label}=\"{value}\"}}"));
+        let value = format_value(f.value, &mut floats, &mut ints).to_string();
         let text = if om {
-            format!("# TYPE {SELF_PREFIX}{name} gauge\n# HELP {SELF_PREFIX}{name} {help}\n{SELF_PREFIX}{sample}\n")
+            let mut text =
+                format!("# TYPE {p}{name} {kind}\n# HELP {p}{name} {}\n{p}{sample}{labels} {value}\n", f.help);
+            if let Some(created) = f.created {
+                text.push_str(&format!("{p}{name}_created {}\n", format_value(created, &mut floats, &mut ints)));
+            }
+            text
         } else {
-            format!("# HELP {SELF_PREFIX}{name} {help}\n# TYPE {SELF_PREFIX}{name} gauge\n{SELF_PREFIX}{sample}\n")
+            format!("# HELP {p}{sample} {}\n# TYPE {p}{sample} {kind}\n{p}{sample}{labels} {value}\n", f.help)
         };
         out.extend_from_slice(text.as_bytes());
-    };
-    gauge(
-        out,
-        "build_info",
-        "Build information of metrics-generator; the value is always 1.",
-        format!("build_info{{version=\"{}\"}} 1", VERSION),
-    );
-    let ticks = value(own.ticks as f64);
-    let text = if om {
-        format!(
-            "# TYPE {SELF_PREFIX}ticks counter\n# HELP {SELF_PREFIX}ticks Ticks since start-up.\n\
-             {SELF_PREFIX}ticks_total {ticks}\n{SELF_PREFIX}ticks_created {}\n",
-            value(own.started)
-        )
-    } else {
-        format!(
-            "# HELP {SELF_PREFIX}ticks_total Ticks since start-up.\n# TYPE {SELF_PREFIX}ticks_total counter\n\
-             {SELF_PREFIX}ticks_total {ticks}\n"
-        )
-    };
-    out.extend_from_slice(text.as_bytes());
-    gauge(out, "series", "Series served from the config.", format!("series {}", own.series));
-    gauge(
-        out,
-        "config_last_reload_successful",
-        "Whether the last config load succeeded (1) or failed (0).",
-        format!("config_last_reload_successful {}", u8::from(own.reload_ok)),
-    );
-    gauge(
-        out,
-        "config_last_reload_success_timestamp_seconds",
-        "Unix time of the last successful config load.",
-        format!("config_last_reload_success_timestamp_seconds {}", value(own.reload_success_time)),
-    );
+    }
+}
+
+// ---- Connections (SPEC §12): the connection limit, the evictions and the refusals. ----------
+// Kept in this block apart from the other self-metrics: the counts come from the HTTP server
+// (tiny_http patch 11), through a source that `serve::start` registers before tick 1.
+
+/// The HTTP server's connections, as of a tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Connections {
+    /// `--max-connections`.
+    pub limit: u64,
+    /// Connections open (those being closed included).
+    pub open: u64,
+    /// Connections closed to make room for a new one, since start-up.
+    pub evicted: u64,
+    /// New connections closed at once because every open one was making progress, since start-up.
+    pub refused: u64,
+}
+
+type ConnectionSource = Box<dyn Fn() -> Connections + Send>;
+
+/// Where each tick reads the counts from; none (all zero) before a server starts, as in the modes
+/// that do not serve.
+static CONNECTIONS: std::sync::Mutex<Option<ConnectionSource>> = std::sync::Mutex::new(None);
+
+/// Makes every later snapshot read the connection counts from `source` (the last one set wins).
+pub fn count_connections_with(source: impl Fn() -> Connections + Send + 'static) {
+    *CONNECTIONS.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(source));
+}
+
+/// The connection counts now.
+pub fn connections() -> Connections {
+    CONNECTIONS.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|source| source()).unwrap_or_default()
 }

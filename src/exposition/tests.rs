@@ -60,7 +60,14 @@ fn rendered(format: Format) -> String {
         &Registry::builtin(),
     )
     .unwrap();
-    let own = SelfMetrics { ticks: 3, series: 3, reload_ok: true, reload_success_time: 1000.0, started: 1000.0 };
+    let own = SelfMetrics {
+        ticks: 3,
+        series: 3,
+        reload_ok: true,
+        reload_success_time: 1000.0,
+        started: 1000.0,
+        connections: Connections { limit: 256, open: 2, evicted: 5, refused: 1 },
+    };
     let sample = TickValues {
         values: &[1.0, 2.5, 3.0],
         cycle_starts: &[1, 2, 1],
@@ -101,6 +108,18 @@ metrics_generator_config_last_reload_successful 1
 # HELP metrics_generator_config_last_reload_success_timestamp_seconds Unix time of the last successful config load.
 # TYPE metrics_generator_config_last_reload_success_timestamp_seconds gauge
 metrics_generator_config_last_reload_success_timestamp_seconds 1000
+# HELP metrics_generator_http_connections_max The most client connections open at once (--max-connections).
+# TYPE metrics_generator_http_connections_max gauge
+metrics_generator_http_connections_max 256
+# HELP metrics_generator_http_connections Client connections open at the last tick.
+# TYPE metrics_generator_http_connections gauge
+metrics_generator_http_connections 2
+# HELP metrics_generator_http_connections_evicted_total Connections closed to make room for a new one: the one waiting longest for a request, or blocking its answer longest.
+# TYPE metrics_generator_http_connections_evicted_total counter
+metrics_generator_http_connections_evicted_total 5
+# HELP metrics_generator_http_connections_refused_total New connections closed at once because the limit was reached and every open connection was making progress.
+# TYPE metrics_generator_http_connections_refused_total counter
+metrics_generator_http_connections_refused_total 1
 "#
         .replace("VERSION", env!("CARGO_PKG_VERSION"))
     );

@@ -6,18 +6,17 @@
 use super::routes::handle;
 use crate::engine::{Snapshot, State};
 use crate::exposition::Format;
-use std::io::{ErrorKind, Read};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tiny_http::{Header, Response, StatusCode};
 
-/// A client that takes this long to accept one piece of its answer (8 kB) has stalled, and is
-/// given up on: the answer is cut short and the connection closed. The socket's write timeout
-/// (`serve.rs`) alone was not enough: when it ends, a send blocked on a client that reads nothing
-/// can still return having queued a few more bytes (the kernel makes room in the client's full
-/// buffer), and the next send blocks again, so an answer could trickle out forever. With both, a
-/// client that reads nothing holds its connection's thread for a few write timeouts (about 15 s
-/// measured); then its connection is closed.
+/// A client that takes this long to accept one piece of its answer (64 kB,
+/// `tiny_http::SHARED_PIECE`) has stalled, and is given up on: the answer is cut short and the
+/// connection closed. The socket's write timeout (`serve.rs`) alone was not enough: when it ends, a
+/// send blocked on a client that reads nothing can still return having queued a few more bytes
+/// (the kernel makes room in the client's full buffer), and the next send blocks again, so an
+/// answer could trickle out forever. With both, a client that reads nothing holds its
+/// connection's thread for a write timeout or two; then its connection is closed.
 pub const STALLED: Duration = Duration::from_secs(5);
 
 /// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
@@ -57,34 +56,10 @@ impl AsRef<[u8]> for Body {
     }
 }
 
-/// A body being sent: what tiny_http reads from to write the answer. It reads in pieces of 8 kB,
-/// each once the previous one is written; when the previous piece took [`STALLED`] or more, the
-/// client has stalled, and the read fails, which ends the answer.
-pub(super) struct Sending {
-    body: Body,
-    sent: usize,
-    last_read: Option<Instant>,
-}
-
-impl Read for Sending {
-    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        let now = Instant::now();
-        if self.last_read.is_some_and(|last| now.duration_since(last) >= STALLED) {
-            return Err(std::io::Error::new(
-                ErrorKind::TimedOut,
-                format!("the client took more than {STALLED:?} to take 8 kB, after {} bytes", self.sent),
-            ));
-        }
-        self.last_read = Some(now);
-        let rest = &self.body.as_ref()[self.sent..];
-        let n = rest.len().min(buffer.len());
-        buffer[..n].copy_from_slice(&rest[..n]);
-        self.sent += n;
-        Ok(n)
-    }
-}
-
-pub(super) type Reply = Response<Sending>;
+/// An answer: its body is written straight from the bytes it shares (tiny_http patch 12, see
+/// `vendor/tiny_http/PATCHES.md`), in pieces of 64 kB, with no copy; a client that takes
+/// [`STALLED`] to accept one piece is given up on.
+pub(super) type Reply = Response<std::io::Empty>;
 
 pub(super) fn header(name: &str, value: &str) -> Header {
     // Every name and value passed here is ASCII text written in this file.
@@ -92,9 +67,11 @@ pub(super) fn header(name: &str, value: &str) -> Header {
 }
 
 pub(super) fn reply(status: u16, content_type: &str, body: Body) -> Reply {
-    let length = body.as_ref().len();
-    let sending = Sending { body, sent: 0, last_read: None };
-    Response::new(StatusCode(status), vec![header("Content-Type", content_type)], sending, Some(length), None)
+    Response::from_shared(StatusCode(status), vec![header("Content-Type", content_type)], Arc::new(body), STALLED)
+        // The length is known, so it is sent as `Content-Length` whatever the size, as nginx does;
+        // tiny_http would send bodies from 32 kB on chunked, which costs the client the parsing
+        // of chunk heads and tells it nothing.
+        .with_chunked_threshold(usize::MAX)
 }
 
 pub(super) fn text(status: u16, message: &str) -> Reply {

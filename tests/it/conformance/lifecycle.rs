@@ -88,10 +88,8 @@ fn expected_values_leave_out_absent_points_and_split_generations() {
     // Jitter: within ±5 of 100, different for each series.
     let noisy = range("test_metrics_noisy");
     assert_eq!(noisy.len(), 3);
-    let values: Vec<Vec<f64>> = noisy
-        .iter()
-        .map(|s| s["values"].as_array().unwrap().iter().map(|p| number(&p[1])).collect())
-        .collect();
+    let values: Vec<Vec<f64>> =
+        noisy.iter().map(|s| s["values"].as_array().unwrap().iter().map(|p| number(&p[1])).collect()).collect();
     for series in &values {
         assert_eq!(series.len(), 40);
         assert!(series.iter().all(|v| (95.0..=105.0).contains(v)), "{series:?}");
@@ -126,7 +124,16 @@ fn an_absent_alert_fires_while_the_series_is_withheld() {
         r#"[{"name": "heartbeat", "metric_type": "gauge", "custom_function": "constant", "params": {"value": 1},
             "active": {"every": 20, "for": 12}}]"#,
     );
-    let out = run(&["--config", config.to_str().unwrap(), "--interval", "1m", "--export-promtool-tests", "-", "--ticks", "30"]);
+    let out = run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--interval",
+        "1m",
+        "--export-promtool-tests",
+        "-",
+        "--ticks",
+        "30",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let input = String::from_utf8(out.stdout).unwrap();
     // Ticks 13 to 20 are withheld: samples 12 to 19 (minutes 12 to 19) are `_`.
@@ -157,7 +164,8 @@ fn prometheus_sees_series_come_and_go_as_expected() {
     let _heavy = crate::support::heavy();
     let dir = TempDir::new();
     let config = dir.write("config.json", CONFIG);
-    let (prometheus, exporter, _phase) = wall_clock_stack(&prometheus_binary, dir.path(), config.to_str().unwrap(), &[]);
+    let (prometheus, exporter, _phase) =
+        wall_clock_stack(&prometheus_binary, dir.path(), config.to_str().unwrap(), &[]);
     // Twenty-five scrapes: two and a half gap periods, three churns.
     let stored = poll(Duration::from_secs(45), || {
         let result = prometheus.query("count_over_time(test_metrics_always[5m])");

@@ -5,6 +5,7 @@
 mod formats;
 mod golden;
 mod ground_truth;
+mod lifecycle;
 mod metric_types;
 mod prometheus_client_parser;
 mod prometheus_server;

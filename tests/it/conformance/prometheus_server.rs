@@ -179,9 +179,9 @@ fn target_is_up_with_every_series(prometheus: &Prometheus) {
     assert_eq!(target["labels"]["job"], "exporter", "{target}");
     assert_eq!(prometheus.value("up{job=\"exporter\"}"), 1.0);
     // Prometheus 2.42 asks for OpenMetrics first, so it scrapes that format: every series, the
-    // exporter's five self-metrics, and a `_created` sample for each counter series (ours and
-    // metrics_generator_ticks_total).
-    assert_eq!(prometheus.value("scrape_samples_scraped{job=\"exporter\"}"), (SERIES + 5 + 2) as f64);
+    // exporter's nine self-metrics (five, and four of connections), and a `_created` sample for
+    // each counter series (ours and metrics_generator_ticks_total).
+    assert_eq!(prometheus.value("scrape_samples_scraped{job=\"exporter\"}"), (SERIES + 9 + 2) as f64);
 }
 
 fn square_reads_1_4_9_in_order(prometheus: &Prometheus, started: f64) {

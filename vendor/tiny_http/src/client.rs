@@ -35,6 +35,10 @@ pub struct ClientConnection {
 
     // true if the connection goes through SSL
     secure: bool,
+
+    // metrics-generator patch 11: the connection's place, where reading marks the time it waits
+    // for a request and the time a request head began to arrive.
+    tracker: Option<std::sync::Arc<crate::util::Tracker>>,
 }
 
 /// metrics-generator patch 2: the most bytes a request line and its headers may take together.
@@ -76,7 +80,14 @@ impl ClientConnection {
             next_header_source: first_header,
             no_more_requests: false,
             secure,
+            tracker: None, // metrics-generator patch 11
         }
+    }
+
+    /// metrics-generator patch 11: reading is marked in the connection's place.
+    pub(crate) fn tracked(mut self, tracker: Option<std::sync::Arc<crate::util::Tracker>>) -> Self {
+        self.tracker = tracker;
+        self
     }
 
     /// true if the connection is HTTPS
@@ -108,6 +119,10 @@ impl ClientConnection {
             if available.is_empty() {
                 return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF"));
             }
+            // metrics-generator patch 11: the head's deadline runs from its first byte.
+            if let Some(tracker) = &self.tracker {
+                tracker.head_started();
+            }
             let limit = available.len().min(*budget);
             let (taken, end) = match available[..limit].iter().position(|&b| b == b'\n') {
                 Some(at) => (at + 1, true),
@@ -130,6 +145,10 @@ impl ClientConnection {
     /// Reads a request from the stream.
     /// Blocks until the header has been read.
     fn read(&mut self) -> Result<Request, ReadError> {
+        // metrics-generator patch 11: waiting for a request from now, busy once it is read.
+        if let Some(tracker) = &self.tracker {
+            tracker.waiting();
+        }
         let (method, path, version, headers) = {
             // metrics-generator patch 2: the request line and the headers share one budget.
             let mut budget = MAX_HEAD;
@@ -170,6 +189,11 @@ impl ClientConnection {
 
             (method, path, version, headers)
         };
+
+        // metrics-generator patch 11: the head is complete.
+        if let Some(tracker) = &self.tracker {
+            tracker.busy();
+        }
 
         // building the writer for the request
         let writer = self.sink.next().unwrap();

@@ -115,6 +115,8 @@ pub use connection::{ConfigListenAddr, ListenAddr, Listener};
 pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
+// metrics-generator patch 11: the connection limit and the deadlines for requests.
+pub use util::{ConnectionStats, Limits};
 
 mod client;
 mod common;
@@ -140,6 +142,9 @@ pub struct Server {
 
     // result of TcpListener::local_addr()
     listening_addr: ListenAddr,
+
+    // metrics-generator patch 11: the connection counts of a server with limits.
+    stats: Option<Arc<ConnectionStats>>,
 }
 
 /// metrics-generator patch 7: what answers each request on its connection's thread (see
@@ -248,7 +253,7 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::start(listener.into(), ssl_config, None)
+        Self::start(listener.into(), ssl_config, None, None) // metrics-generator patch 11: no limits
     }
 
     /// metrics-generator patch 7: builds a server that answers every request with `handler`, called
@@ -258,17 +263,29 @@ impl Server {
     /// request, which cost a quarter of the requests per second a small answer can reach. A
     /// handler that takes long holds up only its own connection. `recv` and the like get nothing
     /// from such a server.
+    ///
+    /// metrics-generator patch 11: with `limits`, at most `limits.max_connections` connections
+    /// are open at once (a new one makes room by closing one that waits or stalls, see
+    /// `util/connections.rs`), so at most that many connection threads run; request heads and
+    /// idle connections have deadlines. [`Server::connection_stats`] counts them.
     pub fn from_listener_with_handler<L: Into<Listener>>(
         listener: L,
         handler: Arc<Handler>,
+        limits: Option<Limits>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::start(listener.into(), None, Some(handler))
+        Self::start(listener.into(), None, Some(handler), limits)
+    }
+
+    /// metrics-generator patch 11: the counts of connections, for a server with limits.
+    pub fn connection_stats(&self) -> Option<Arc<ConnectionStats>> {
+        self.stats.clone()
     }
 
     fn start(
         listener: Listener,
         ssl_config: Option<SslConfig>,
         handler: Option<Arc<Handler>>,
+        limits: Option<Limits>, // metrics-generator patch 11
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -311,18 +328,31 @@ impl Server {
 
         let inside_close_trigger = close_trigger.clone();
         let inside_messages = messages.clone();
+        // metrics-generator patch 11: the open connections, and at most one thread for each.
+        let registry = limits.map(util::Registry::new);
+        let stats = registry.as_ref().map(|r| r.stats());
+        let max_threads = limits.map_or(usize::MAX, |l| l.max_connections.max(1));
         thread::spawn(move || {
             // a tasks pool is used to dispatch the connections into threads
-            let tasks_pool = util::TaskPool::new();
+            let tasks_pool = util::TaskPool::with_max(max_threads); // metrics-generator patch 11
 
             log::debug!("Running accept thread");
             // metrics-generator patch 4: how long to wait after an accept error before the next
             // accept, doubling up to a second while errors go on.
             let mut pause = Duration::from_millis(5);
             while !inside_close_trigger.load(Relaxed) {
+                let mut place = None; // metrics-generator patch 11: the connection's place
                 let new_client = match server.accept() {
                     Ok((sock, _)) => {
                         use util::RefinedTcpStream;
+                        // metrics-generator patch 11: a place among the open connections, made
+                        // by closing another if needed; without one, the socket is closed here.
+                        if let Some(registry) = &registry {
+                            match registry.admit(&sock) {
+                                Some(admitted) => place = Some(admitted),
+                                None => continue,
+                            }
+                        }
                         let streams = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
@@ -340,8 +370,11 @@ impl Server {
                             Some(ref _ssl) => unreachable!(),
                         };
 
+                        // metrics-generator patch 11: both halves know the connection's place.
+                        let tracker = place.as_ref().map(|p| p.0.clone());
                         streams.map(|(read_closable, write_closable)| {
-                            ClientConnection::new(write_closable, read_closable)
+                            ClientConnection::new(write_closable.tracked(tracker.clone()), read_closable)
+                                .tracked(tracker)
                         })
                     }
                     Err(e) => Err(e),
@@ -353,7 +386,14 @@ impl Server {
                         let messages = inside_messages.clone();
                         let handler = handler.clone();
                         let mut client = Some(client);
+                        let mut place = place.take();
                         tasks_pool.spawn(Box::new(move || {
+                            // metrics-generator patch 11: the place is freed when the task ends;
+                            // a connection closed to make room before its task ran is let go.
+                            let place = place.take();
+                            if place.as_ref().is_some_and(|p| p.0.evicted()) {
+                                return;
+                            }
                             if let Some(client) = client.take() {
                                 // metrics-generator patch 7: answered right here.
                                 if let Some(handler) = &handler {
@@ -382,6 +422,13 @@ impl Server {
                     // descriptors, say, because clients hold many connections open) ended this
                     // loop, and the server never accepted a connection again. It is now waited
                     // out: a pause, and the next accept.
+                    // metrics-generator patch 11: an accept that timed out (a listening socket
+                    // with a receive timeout) or was interrupted is no error; it is retried.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            IoErrorKind::WouldBlock | IoErrorKind::TimedOut | IoErrorKind::Interrupted
+                        ) => {}
                     Err(e) => {
                         log::error!("Error accepting new client: {}; retrying in {:?}", e, pause);
                         thread::sleep(pause);
@@ -397,6 +444,7 @@ impl Server {
             messages,
             close: close_trigger,
             listening_addr: local_addr,
+            stats, // metrics-generator patch 11
         })
     }
 

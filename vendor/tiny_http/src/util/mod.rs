@@ -6,9 +6,14 @@ pub use self::refined_tcp_stream::RefinedTcpStream;
 pub use self::sequential::{SequentialReader, SequentialReaderBuilder};
 pub use self::sequential::{SequentialWriter, SequentialWriterBuilder};
 pub use self::task_pool::TaskPool;
+// metrics-generator patch 11: the connection limit and the deadlines for requests.
+pub use self::connections::{ConnectionStats, Limits};
+pub(crate) use self::connections::{Place, Registry, Tracker};
 
 use std::str::FromStr;
 
+// metrics-generator patch 11: a file of this patch's own.
+mod connections;
 mod custom_stream;
 mod equal_reader;
 mod fused_reader;

@@ -89,6 +89,9 @@ pub struct RefinedTcpStream {
     stream: Stream,
     close_read: bool,
     close_write: bool,
+    // metrics-generator patch 11: the connection's place, which each write marks as blocked
+    // from its start until it returns, for the choice of a connection to close when full.
+    tracker: Option<std::sync::Arc<crate::util::Tracker>>,
 }
 
 impl RefinedTcpStream {
@@ -105,12 +108,14 @@ impl RefinedTcpStream {
             stream: read,
             close_read: true,
             close_write: false,
+            tracker: None, // metrics-generator patch 11
         };
 
         let write = RefinedTcpStream {
             stream: write,
             close_read: false,
             close_write: true,
+            tracker: None, // metrics-generator patch 11
         };
 
         Ok((read, write)) // metrics-generator patch 4: in a Result
@@ -124,6 +129,12 @@ impl RefinedTcpStream {
 
     pub(crate) fn peer_addr(&mut self) -> IoResult<Option<SocketAddr>> {
         self.stream.peer_addr()
+    }
+
+    /// metrics-generator patch 11: writes are marked in the connection's place.
+    pub(crate) fn tracked(mut self, tracker: Option<std::sync::Arc<crate::util::Tracker>>) -> Self {
+        self.tracker = tracker;
+        self
     }
 }
 
@@ -147,7 +158,18 @@ impl Read for RefinedTcpStream {
 
 impl Write for RefinedTcpStream {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
-        self.stream.write(buf)
+        // metrics-generator patch 11: blocked from now until the write returns having taken
+        // everything. A blocking send returns less only when the send timeout ends it, so a
+        // client that takes a few bytes now and then stays blocked since its first such send.
+        let Some(tracker) = &self.tracker else {
+            return self.stream.write(buf);
+        };
+        tracker.writing();
+        let written = self.stream.write(buf);
+        if matches!(written, Ok(n) if n == buf.len()) {
+            tracker.busy();
+        }
+        written
     }
 
     fn flush(&mut self) -> IoResult<()> {

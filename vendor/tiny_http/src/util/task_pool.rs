@@ -10,6 +10,8 @@ use std::time::Duration;
 /// Any idle thread will automatically die after a few seconds.
 pub struct TaskPool {
     sharing: Arc<Sharing>,
+    // metrics-generator patch 11: the most threads at once; tasks beyond wait in the queue.
+    max_threads: usize,
 }
 
 struct Sharing {
@@ -24,6 +26,10 @@ struct Sharing {
 
     // number of idle worker threads
     waiting_tasks: AtomicUsize,
+
+    // metrics-generator patch 11: threads started and not yet ended, counted from before they
+    // start (`active_tasks` counts them only once they run, too late to bound them).
+    threads: AtomicUsize,
 }
 
 /// Minimum number of active threads.
@@ -48,13 +54,20 @@ impl<'a> Drop for Registration<'a> {
 
 impl TaskPool {
     pub fn new() -> TaskPool {
+        Self::with_max(usize::MAX) // metrics-generator patch 11
+    }
+
+    /// metrics-generator patch 11: a pool of at most `max_threads` threads.
+    pub fn with_max(max_threads: usize) -> TaskPool {
         let pool = TaskPool {
             sharing: Arc::new(Sharing {
                 todo: Mutex::new(VecDeque::new()),
                 condvar: Condvar::new(),
                 active_tasks: AtomicUsize::new(0),
                 waiting_tasks: AtomicUsize::new(0),
+                threads: AtomicUsize::new(0),
             }),
+            max_threads,
         };
 
         for _ in 0..MIN_THREADS {
@@ -75,7 +88,10 @@ impl TaskPool {
         // it until another connection ended (with 200 keep-alive clients connecting at once, a
         // few waited for as long as the others stayed connected). Only idle threads beyond the
         // queued tasks are free.
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) <= queue.len() {
+        // metrics-generator patch 11: and no thread beyond the most allowed.
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) <= queue.len()
+            && self.sharing.threads.load(Ordering::Acquire) < self.max_threads
+        {
             self.add_thread(Some(code));
         } else {
             queue.push_back(code);
@@ -85,11 +101,21 @@ impl TaskPool {
 
     fn add_thread(&self, initial_fn: Option<Box<dyn FnMut() + Send>>) {
         let sharing = self.sharing.clone();
+        // metrics-generator patch 11: counted before it starts, uncounted when it ends.
+        self.sharing.threads.fetch_add(1, Ordering::AcqRel);
+        struct Started(Arc<Sharing>);
+        impl Drop for Started {
+            fn drop(&mut self) {
+                self.0.threads.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let started = Started(self.sharing.clone());
 
         // metrics-generator patch 4: a thread that cannot start (the process is at its limit of
         // threads) drops its task, closing that connection, instead of panicking in the accept
         // thread, which ended accepting for good.
         let spawned = thread::Builder::new().spawn(move || {
+            let _started = started; // metrics-generator patch 11
             let sharing = sharing;
             let _active_guard = Registration::new(&sharing.active_tasks);
 

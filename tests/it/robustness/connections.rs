@@ -1,0 +1,414 @@
+//! Many connections (SPEC §12): at most `--max-connections` are open, a full server makes room by
+//! closing the connection waiting longest (or blocking its answer longest), request heads and idle
+//! connections have deadlines, and an idle exporter logs nothing. The floods run the static (musl)
+//! binary that the image ships, on loopback, bounded in count and time, while a scraper checks
+//! that every honest scrape is answered within a second; they print what they measured
+//! (`cargo test --test it robustness::connections -- --nocapture`).
+
+use super::abuse::Scraper;
+use crate::support::{heavy, poll, proc_status, root, run_command_within, sample, tools_required, Exporter};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Whether the server has closed `stream`, waiting at most `wait` for it.
+fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("connect")
+}
+
+/// Lines the exporter logged at warn or error.
+fn warnings(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.contains(" WARN ") || l.contains(" ERROR ")).collect()
+}
+
+#[test]
+fn an_idle_exporter_logs_no_warning_or_error() {
+    // The listening socket had the keep-alive timeout as its receive timeout, which is a timeout of
+    // accept(): with no new connection for that long, a healthy exporter logged an accept error.
+    let exporter = Exporter::start(&["--keep-alive-timeout", "1s"]);
+    let mut keep_alive = connect(exporter.addr);
+    keep_alive.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let started = Instant::now();
+    // The idle keep-alive connection is closed after its timeout; nothing else happens meanwhile.
+    assert!(closed_within(&mut keep_alive, Duration::from_secs(4)), "the idle connection was not closed");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "closed after {took:?}, before the keep-alive timeout");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(exporter.get("/-/healthy").status, 200);
+    let stderr = exporter.stderr();
+    assert!(warnings(&stderr).is_empty(), "an idle exporter logged:\n{stderr}");
+}
+
+#[test]
+fn a_request_head_must_arrive_within_its_deadline() {
+    let exporter = Exporter::start(&["--request-head-timeout", "2s"]);
+    // One byte every 300 ms: the head is not complete when its deadline passes.
+    let mut slow = connect(exporter.addr);
+    let mut idle = connect(exporter.addr);
+    let started = Instant::now();
+    let request = b"GET /metrics HTTP/1.1\r\nHost: a-slow-client\r\n\r\n";
+    let mut closed_after = None;
+    for byte in request.iter() {
+        if slow.write_all(&[*byte]).is_err() || closed_within(&mut slow, Duration::from_millis(300)) {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+    }
+    let closed_after = closed_after.expect("a head sent over 14 s was read whole");
+    assert!(
+        (Duration::from_millis(1900)..Duration::from_millis(3500)).contains(&closed_after),
+        "closed after {closed_after:?}, not about 2 s after its first byte"
+    );
+    // An idle connection has the keep-alive timeout (120 s), not the head's deadline.
+    assert!(!closed_within(&mut idle, Duration::from_millis(100)), "the idle connection was closed");
+    idle.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    idle.read_to_end(&mut raw).unwrap();
+    assert!(raw.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&raw));
+}
+
+/// The connection metrics in `/metrics`, as of the last tick: limit, open, evicted, refused.
+fn connection_metrics(exporter: &Exporter) -> [f64; 4] {
+    let body = exporter.get("/metrics").text();
+    ["", "", "_evicted_total", "_refused_total"]
+        .iter()
+        .enumerate()
+        .map(|(k, suffix)| {
+            let name = match k {
+                0 => "metrics_generator_http_connections_max".to_string(),
+                _ => format!("metrics_generator_http_connections{suffix}"),
+            };
+            sample(&body, &name).unwrap_or_else(|| panic!("{name} missing:\n{body}"))
+        })
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap()
+}
+
+#[test]
+fn a_full_server_closes_the_connection_waiting_longest() {
+    let exporter = Exporter::start(&["--max-connections", "4", "--interval", "100ms"]);
+    // Four idle connections fill it; the first to come has waited longest.
+    let mut idle: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let stream = connect(exporter.addr);
+            std::thread::sleep(Duration::from_millis(150));
+            stream
+        })
+        .collect();
+    // A fifth connection is answered; the oldest idle one is closed to make room.
+    assert_eq!(exporter.get("/-/healthy").status, 200);
+    assert!(closed_within(&mut idle[0], Duration::from_secs(2)), "the longest-waiting connection is open");
+    for (k, stream) in idle.iter_mut().enumerate().skip(2) {
+        assert!(!closed_within(stream, Duration::from_millis(50)), "idle connection {k} was closed too");
+    }
+    // One line at warn when the limit is first reached, however many connections it closes: five
+    // more rounds of one more idle connection (full again) and a scrape (which closes the oldest).
+    for _ in 0..5 {
+        idle.push(connect(exporter.addr));
+        std::thread::sleep(Duration::from_millis(150));
+        assert_eq!(exporter.get("/-/healthy").status, 200);
+    }
+    let counts = poll(Duration::from_secs(5), || {
+        let counts = connection_metrics(&exporter);
+        (counts[2] >= 6.0).then_some(counts)
+    })
+    .unwrap_or_else(|| panic!("evictions not counted: {:?}", connection_metrics(&exporter)));
+    assert_eq!((counts[0], counts[3]), (4.0, 0.0), "limit and refusals: {counts:?}");
+    let stderr = exporter.stderr();
+    let warned = stderr.matches("connections are open, the most allowed").count();
+    assert_eq!(warned, 1, "one warning expected:\n{stderr}");
+    assert!(stderr.contains("WARN  tiny_http::util::connections] 4 connections are open"), "{stderr}");
+}
+
+#[test]
+fn a_full_server_of_clients_taking_their_answers_refuses_a_new_one() {
+    let _heavy = heavy();
+    // Two clients download a 10 MB body steadily: their answers make progress, so a third
+    // connection is closed at once instead of either of them.
+    let exporter = Exporter::with_config(BIG, &["--max-connections", "2", "--interval", "1h"]);
+    let body = exporter.get("/metrics").body.len();
+    let stop = Arc::new(AtomicBool::new(false));
+    let downloads: Vec<_> = (0..2)
+        .map(|_| {
+            let (addr, stop) = (exporter.addr, stop.clone());
+            std::thread::spawn(move || {
+                // A client that takes its answer at about 2 MB/s, 4 kB every 2 ms, for longer
+                // than the test: its writes never block for long.
+                let mut stream = connect(addr);
+                stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+                let (mut buffer, mut read) = ([0u8; 4096], 0);
+                while !stop.load(Ordering::Relaxed) {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => read += n,
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                read
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut refused = 0;
+    for _ in 0..10 {
+        let mut stream = connect(exporter.addr);
+        if closed_within(&mut stream, Duration::from_millis(300)) {
+            refused += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let read: usize = downloads.into_iter().map(|d| d.join().unwrap()).sum();
+    assert!(refused >= 8, "only {refused} of 10 new connections were closed at once");
+    assert!(read > 1 << 20 && read < 2 * body, "the downloads read {read} bytes");
+    let stderr = exporter.stderr();
+    assert!(!stderr.contains("answering GET /metrics"), "a download was cut short:\n{stderr}");
+}
+
+#[test]
+fn a_body_over_32_kb_is_sent_with_its_content_length() {
+    let exporter = Exporter::with_config(BIG, &["--interval", "1h"]);
+    let response = exporter.request("GET", "/metrics", &[]);
+    assert!(response.body.len() > 1 << 20);
+    assert_eq!(response.header("Content-Length"), Some(response.body.len().to_string().as_str()));
+    assert_eq!(response.header("Transfer-Encoding"), None);
+}
+
+/// A config whose `/metrics` is 10.7 MB.
+const BIG: &str = r#"[{"name": "big", "metric_type": "gauge", "custom_function": "square", "series": 300000}]"#;
+
+// ---- Floods, against the static binary ---------------------------------------------------------
+
+const STATIC_BIN: &str = "target/x86_64-unknown-linux-musl/release/metrics-generator";
+/// The memory the Kubernetes deployment gives the pod.
+const MEMORY_LIMIT: u64 = 32 << 20;
+/// The default `--max-connections`.
+const CAP: u64 = 256;
+/// Threads besides the connections' own: main, accept, reaper, ticker, signals, and spare.
+const OTHER_THREADS: u64 = 8;
+
+/// `make static` (a no-op when the binary is fresh), or `None` when the musl target is missing
+/// on a developer's machine.
+fn static_binary() -> Option<PathBuf> {
+    let out = run_command_within(
+        Command::new("rustc").args(["--print", "target-libdir", "--target", "x86_64-unknown-linux-musl"]),
+        Duration::from_secs(20),
+    );
+    if !(out.status.success() && PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).is_dir()) {
+        assert!(!tools_required(), "the x86_64-unknown-linux-musl target is required but not installed");
+        eprintln!("SKIPPED: rustup target add x86_64-unknown-linux-musl (set REQUIRE_TOOLS=1 to make this a failure)");
+        return None;
+    }
+    let out = run_command_within(
+        Command::new("make").current_dir(root()).args(["-s", "static"]).env_remove("MAKEFLAGS").env_remove("MAKELEVEL"),
+        Duration::from_secs(900),
+    );
+    assert!(out.status.success(), "make static:\n{}", String::from_utf8_lossy(&out.stderr));
+    Some(root().join(STATIC_BIN))
+}
+
+/// Raises this process's soft limit of open files to its hard limit, for the clients of a flood
+/// (`prlimit` needs no libc binding); where it is missing, the default must do.
+fn allow_open_files() {
+    let pid = std::process::id().to_string();
+    let hard = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .map(|l| l.split_whitespace().nth(4).unwrap_or("").to_string())
+        })
+        .unwrap_or_default();
+    if !hard.is_empty() {
+        let _ = Command::new("prlimit").args(["--pid", &pid, &format!("--nofile={hard}:")]).output();
+    }
+}
+
+fn rss(pid: u32) -> u64 {
+    proc_status(pid, "VmRSS").trim_end_matches("kB").trim().parse::<u64>().expect("VmRSS in kB") * 1024
+}
+
+/// Samples the exporter's RSS and thread count every 50 ms until stopped; the highest of each.
+struct Watch {
+    stop: Arc<AtomicBool>,
+    peaks: Arc<Mutex<(u64, u64)>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Watch {
+    fn start(pid: u32) -> Watch {
+        let (stop, peaks) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new((0, 0))));
+        let (stopped, seen) = (stop.clone(), peaks.clone());
+        let thread = std::thread::spawn(move || {
+            // Until stopped, or the process is gone (a test that failed killed it).
+            while !stopped.load(Ordering::Relaxed) && std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let threads: u64 = proc_status(pid, "Threads").parse().unwrap();
+                let mut peaks = seen.lock().unwrap();
+                *peaks = (peaks.0.max(rss(pid)), peaks.1.max(threads));
+                drop(peaks);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Watch { stop, peaks, thread }
+    }
+
+    /// The highest RSS and thread count seen.
+    fn finish(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap();
+        let peaks = *self.peaks.lock().unwrap();
+        peaks
+    }
+}
+
+/// Drops the connections of a flood that the server has closed.
+fn let_go_of_closed(flood: &mut Vec<(TcpStream, bool)>) {
+    let mut byte = [0u8; 1];
+    flood.retain_mut(|(stream, _)| matches!(stream.read(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock));
+}
+
+/// Starts the static binary with `config` (or the default config) on loopback.
+fn start_static(binary: &PathBuf, dir: &crate::support::TempDir, config: Option<&str>) -> Exporter {
+    let mut command = Command::new(binary);
+    command.args(["--listen-address", "127.0.0.1:0", "--interval", "1s"]);
+    if let Some(config) = config {
+        command.arg("--config").arg(dir.write("config.json", config));
+    }
+    Exporter::start_command(command)
+}
+
+/// RSS after the clients are gone, once it settles: the connection threads beyond four end after
+/// 5 s without a connection, and their stacks go with them. The lowest sample in 10 s, or the
+/// first within 2× of `idle`.
+fn settled_rss(pid: u32, idle: u64) -> u64 {
+    let mut lowest = u64::MAX;
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(250));
+        lowest = lowest.min(rss(pid));
+        if lowest <= 2 * idle {
+            break;
+        }
+    }
+    lowest
+}
+
+#[track_caller]
+fn check_flood(scenario: &str, idle: u64, peak: (u64, u64), after: u64, counts: [f64; 4]) {
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    eprintln!(
+        "{scenario}: RSS idle {:.1} MiB, peak {:.1} MiB, after {:.1} MiB; peak threads {}; evicted {}, refused {}",
+        mib(idle),
+        mib(peak.0),
+        mib(after),
+        peak.1,
+        counts[2],
+        counts[3]
+    );
+    assert!(peak.0 < MEMORY_LIMIT, "{scenario}: RSS reached {:.1} MiB", mib(peak.0));
+    assert!(peak.1 <= CAP + OTHER_THREADS, "{scenario}: {} threads", peak.1);
+    assert!(after <= 2 * idle, "{scenario}: RSS {:.1} MiB after, {:.1} MiB idle", mib(after), mib(idle));
+    assert!(counts[2] > 0.0, "{scenario}: no connection was evicted");
+}
+
+#[test]
+fn twenty_thousand_idle_and_slow_connections_lock_nobody_out() {
+    let _heavy = heavy();
+    let Some(binary) = static_binary() else { return };
+    allow_open_files();
+    let dir = crate::support::TempDir::new();
+    let exporter = start_static(&binary, &dir, None);
+    let pid = exporter.pid();
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_rss = rss(pid);
+    let watch = Watch::start(pid);
+    let scraper = Scraper::start(exporter.addr);
+    let started = Instant::now();
+    // 20,000 connections as fast as they open: the even ones stay idle, the odd ones send a
+    // request head one byte a second. The test process may hold fewer (its limit of open files
+    // here is 20,000 and cannot be raised): the connections the server has closed are let go.
+    let mut flood: Vec<(TcpStream, bool)> = Vec::new();
+    for k in 0..20_000 {
+        let stream = TcpStream::connect_timeout(&exporter.addr, Duration::from_secs(3))
+            .unwrap_or_else(|e| panic!("connection {k}: {e}"));
+        stream.set_nonblocking(true).unwrap();
+        flood.push((stream, k % 2 == 1));
+        if flood.len() >= 4_000 {
+            let_go_of_closed(&mut flood);
+        }
+    }
+    let opened = started.elapsed();
+    let head = b"GET /metrics HTTP/1.1\r\nHost: a-slow-client\r\n\r\n";
+    for second in 0..12 {
+        let tick = Instant::now();
+        let_go_of_closed(&mut flood);
+        for (stream, slow) in &mut flood {
+            if *slow {
+                let _ = stream.write(&head[second..second + 1]);
+            }
+        }
+        std::thread::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed()));
+    }
+    let counts = connection_metrics(&exporter);
+    scraper.finish("20,000 idle and slow connections");
+    let peak = watch.finish();
+    drop(flood);
+    let after = settled_rss(pid, idle_rss);
+    eprintln!("20,000 connections opened in {opened:?}");
+    check_flood("20,000 idle and slow connections", idle_rss, peak, after, counts);
+}
+
+#[test]
+fn two_thousand_clients_that_never_read_a_5_mb_body_lock_nobody_out() {
+    let _heavy = heavy();
+    let Some(binary) = static_binary() else { return };
+    allow_open_files();
+    let dir = crate::support::TempDir::new();
+    // 140,000 series of about 37 bytes each: a body of 5 MB.
+    let config = r#"[{"name": "flood", "metric_type": "gauge", "custom_function": "square", "series": 140000}]"#;
+    let exporter = start_static(&binary, &dir, Some(config));
+    let pid = exporter.pid();
+    let body = exporter.get("/metrics").body.len();
+    assert!(body > 5_000_000, "a body of {body} bytes");
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_rss = rss(pid);
+    let watch = Watch::start(pid);
+    let scraper = Scraper::start(exporter.addr);
+    let clients: Vec<TcpStream> = (0..2_000)
+        .map(|k| {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            socket.set_recv_buffer_size(4096).unwrap();
+            socket
+                .connect_timeout(&exporter.addr.into(), Duration::from_secs(3))
+                .unwrap_or_else(|e| panic!("connection {k}: {e}"));
+            let mut stream = TcpStream::from(socket);
+            // A connection closed to make room before its request was read may refuse it.
+            let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(10));
+    let counts = connection_metrics(&exporter);
+    scraper.finish("2,000 clients that never read a 5 MB body");
+    let peak = watch.finish();
+    drop(clients);
+    let after = settled_rss(pid, idle_rss);
+    check_flood("2,000 clients that never read a 5 MB body", idle_rss, peak, after, counts);
+}
