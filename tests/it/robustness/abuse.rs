@@ -21,7 +21,8 @@ const SCRAPE_LIMIT: Duration = Duration::from_secs(1);
 /// each scrape took or why it failed.
 pub struct Scraper {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<Vec<Result<Duration, String>>>,
+    /// Each scrape's start, since the scraper's, and its latency or why it failed.
+    thread: JoinHandle<Vec<(Duration, Result<Duration, String>)>>,
 }
 
 impl Scraper {
@@ -30,10 +31,11 @@ impl Scraper {
         let stopped = stop.clone();
         let thread = std::thread::spawn(move || {
             let mut results = Vec::new();
-            let mut next = Instant::now();
+            let begun = Instant::now();
+            let mut next = begun;
             while !stopped.load(Ordering::Relaxed) {
                 let started = Instant::now();
-                results.push(scrape(addr).map(|()| started.elapsed()));
+                results.push((started - begun, scrape(addr).map(|()| started.elapsed())));
                 next += Duration::from_millis(100);
                 if let Some(wait) = next.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
@@ -47,8 +49,22 @@ impl Scraper {
     /// Stops scraping and asserts that every scrape answered in time; returns the worst latency.
     #[track_caller]
     pub fn finish(self, scenario: &str) -> Duration {
+        self.finish_after(scenario, Duration::ZERO)
+    }
+
+    /// [`Scraper::finish`] for the scrapes begun `settle` or more after the scraper started; the
+    /// earlier ones are reported, not judged.
+    #[track_caller]
+    pub fn finish_after(self, scenario: &str, settle: Duration) -> Duration {
         self.stop.store(true, Ordering::Relaxed);
-        let results = self.thread.join().expect("scraper thread");
+        let all = self.thread.join().expect("scraper thread");
+        let early: Vec<String> =
+            all.iter().filter(|(at, _)| *at < settle).map(|(at, r)| format!("at {at:?}: {r:?}")).collect();
+        if !early.is_empty() {
+            eprintln!("{scenario}: scrapes in the first {settle:?}, not judged: {}", early.join("; "));
+        }
+        let results: Vec<Result<Duration, String>> =
+            all.into_iter().filter(|(at, _)| *at >= settle).map(|(_, r)| r).collect();
         let failed: Vec<String> = results
             .iter()
             .enumerate()
