@@ -151,16 +151,24 @@ fn yaml_single_quoted(s: &str) -> String {
 /// notation reproduces exactly is written `a+bxc` (a, then c more values each b more; promtool
 /// adds b to the previous value each time, and so does the check here, so rounding is the same)
 /// or `axc` for a constant run; any other value is written as it is.
-/// Samples in promtool's notation, an absent one as `_` (a tick at which the series is not
-/// served): runs of present values as [`promtool_values`] writes them.
+/// Samples in promtool's notation, with the ticks at which the series is not served as a scrape
+/// records them: the first one after a served tick as `stale` (Prometheus's staleness marker,
+/// which makes the series vanish at once), the others as `_` (no sample); runs of present values
+/// as [`promtool_values`] writes them.
 pub fn promtool_samples(samples: &[Option<f64>]) -> String {
     let mut parts = Vec::new();
+    let mut served_before = false;
     for run in samples.chunk_by(|a, b| a.is_some() == b.is_some()) {
         if run[0].is_some() {
             let values: Vec<f64> = run.iter().flatten().copied().collect();
             parts.push(promtool_values(&values));
+            served_before = true;
         } else {
-            parts.push(vec!["_"; run.len()].join(" "));
+            let mut absent = vec!["_"; run.len()];
+            if served_before {
+                absent[0] = "stale";
+            }
+            parts.push(absent.join(" "));
         }
     }
     parts.join(" ")
@@ -342,6 +350,14 @@ mod tests {
             }
         }
         values
+    }
+
+    #[test]
+    fn absent_samples_are_stale_after_a_served_one_and_blank_otherwise() {
+        let samples = [None, None, Some(1.0), Some(2.0), Some(3.0), None, None, Some(4.0), None];
+        assert_eq!(promtool_samples(&samples), "_ _ 1+1x2 stale _ 4 stale");
+        assert_eq!(promtool_samples(&[None, None]), "_ _");
+        assert_eq!(promtool_samples(&[Some(5.0), Some(5.0), Some(5.0)]), "5x2");
     }
 
     #[track_caller]

@@ -472,7 +472,8 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
         }
     }
     let definition = definition.to_string();
-    let label_names: Vec<&str> = labels.iter().map(|(name, _)| name.as_str()).collect();
+    // The churn label may be neither one of the entry's labels nor the one its type adds.
+    let label_names: Vec<&str> = labels.iter().map(|(name, _)| name.as_str()).chain(own_label).collect();
     let lifecycle = parse_lifecycle(kind, map, &label_names)?;
     // Jitter differs from series to series, so each keeps values (and observations) of its own.
     let per_series = series > 1 && (factory().for_series(1).is_some() || lifecycle.jitter.is_some());

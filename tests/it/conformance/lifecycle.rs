@@ -7,11 +7,11 @@
 //! - a real Prometheus scraping a wall-clock-aligned exporter sees `absent(x)` become 1 at the
 //!   first scrape after the series went and 0 again after, `count(x)` follow a burst, only the
 //!   current generation of a churning entry, and every raw sample equal to `/api/v1/expected`;
-//! - an `absent()` alert, tested with `promtool test rules` on the exported input series, fires
-//!   when the series is withheld.
+//! - an `absent()` alert, tested with `promtool test rules` on the exported input series (the
+//!   guide `docs/guide-absent-staleness.md`), fires when the series is withheld.
 
 use crate::support::prometheus::{expected, number, seconds, selector, url_encode, wall_clock_stack, Prometheus};
-use crate::support::{poll, require_tool, run, run_command, Exporter, TempDir};
+use crate::support::{poll, require_tool, run_command, Exporter, TempDir};
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
@@ -113,49 +113,38 @@ fn the_self_metric_counts_the_series_served_now() {
     assert_eq!(crate::support::sample(&body, "metrics_generator_series"), Some(1.0), "{body}");
 }
 
-/// The absent() guide: an alert on a series that disappears, tested on the exported input
-/// series, in which promtool reads `_` as a sample the scrape did not have.
+/// The guide `docs/guide-absent-staleness.md`: its heartbeat, exported as it says, holds the input
+/// series it shows (a staleness marker at the first scrape without the heartbeat, as Prometheus
+/// stores one), and with its rule and alert test passes `promtool test rules`, as it shows.
 #[test]
-fn an_absent_alert_fires_while_the_series_is_withheld() {
+fn the_absent_guide_passes_promtool() {
     let Some(promtool) = require_tool("promtool") else { return };
+    let guide = std::fs::read_to_string(crate::support::root().join("docs/guide-absent-staleness.md")).unwrap();
+    let block = |after: &str, fence: &str| -> String {
+        let start = guide.find(after).unwrap_or_else(|| panic!("the guide lacks {after:?}"));
+        let rest = &guide[start..];
+        let open = rest.find(fence).unwrap_or_else(|| panic!("no {fence:?} after {after:?}")) + fence.len();
+        let close = rest[open..].find("```").unwrap();
+        rest[open..open + close].to_string()
+    };
     let dir = TempDir::new();
-    let config = dir.write(
-        "c.json",
-        r#"[{"name": "heartbeat", "metric_type": "gauge", "custom_function": "constant", "params": {"value": 1},
-            "active": {"every": 20, "for": 12}}]"#,
-    );
-    let out = run(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--interval",
-        "1m",
-        "--export-promtool-tests",
-        "-",
-        "--ticks",
-        "30",
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let input = String::from_utf8(out.stdout).unwrap();
-    // Ticks 13 to 20 are withheld: samples 12 to 19 (minutes 12 to 19) are `_`.
-    assert!(input.contains("values: '1x11 _ _ _ _ _ _ _ _ 1x9'"), "{input}");
-    dir.write(
-        "rules.yml",
-        "groups:\n  - name: heartbeat\n    rules:\n      - alert: HeartbeatMissing\n        \
-         expr: absent(test_metrics_heartbeat)\n        for: 2m\n",
-    );
-    let tests = format!(
-        "{input}    alert_rule_test:\n      - eval_time: 13m\n        alertname: HeartbeatMissing\n        exp_alerts: []\n      \
-         - eval_time: 14m\n        alertname: HeartbeatMissing\n        exp_alerts:\n          - exp_labels: {{}}\n      \
-         - eval_time: 20m\n        alertname: HeartbeatMissing\n        exp_alerts: []\nrule_files:\n  - rules.yml\n"
-    );
-    let tests = dir.write("tests.yml", tests);
-    let out = run_command(Command::new(promtool).current_dir(dir.path()).args(["test", "rules"]).arg(&tests));
-    assert!(
-        out.status.success(),
-        "promtool test rules:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    dir.write("heartbeat.json", block("Save as `heartbeat.json`", "```json\n"));
+    dir.write("heartbeat-rules.yml", block("Save as `heartbeat-rules.yml`", "```yaml\n"));
+    let command = block("## The test", "```sh\n");
+    let args: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(args[0], "metrics-generator", "{command}");
+    let out = run_command(Command::new(crate::support::bin()).current_dir(dir.path()).args(&args[1..]));
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    let tests = dir.path().join("heartbeat-test.yml");
+    let input = std::fs::read_to_string(&tests).unwrap();
+    let shown = block("minutes 13 to 19 hold nothing", "```text\n");
+    assert!(input.contains(&shown), "the export lacks what the guide shows:\n{shown}\nin\n{input}");
+    let appended = block("Append that to the file", "```yaml\n");
+    std::fs::write(&tests, format!("{input}{appended}")).unwrap();
+    let out = run_command(Command::new(promtool).current_dir(dir.path()).args(["test", "rules", "heartbeat-test.yml"]));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "promtool test rules:\n{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(said.trim(), block("promtool test rules heartbeat-test.yml", "```text\n").trim());
 }
 
 #[test]
