@@ -80,3 +80,46 @@ fn histogram_series_cost_at_most_100_bytes_of_rss_per_line() {
         "{per_line:.1} bytes of RSS per served line (at most {MOST_BYTES_PER_SERIES})"
     );
 }
+
+/// A fan-out whose series churn into a new generation every tick costs no more than a stable
+/// one: after several generations, at most 100 bytes of RSS per series, its text included. The
+/// ticks come every 300 ms; the scrapes follow a few generation changes.
+#[test]
+fn churning_series_cost_at_most_100_bytes_of_rss_each() {
+    const CHURNING: u64 = 200_000;
+    let _heavy = heavy();
+    let rss = |series: u64| {
+        let config = format!(
+            r#"[{{"name": "load", "metric_type": "gauge", "custom_function": "uniform", "series": {series},
+                  "labels": {{"job": "bench"}}, "churn": {{"every": 1}}}}]"#
+        );
+        let exporter = Exporter::with_config(&config, &["--interval", "300ms"]);
+        // Five generations or more, each scraped in both forms.
+        let started = std::time::Instant::now();
+        let mut generations = std::collections::HashSet::new();
+        while generations.len() < 5 && started.elapsed() < std::time::Duration::from_secs(20) {
+            let text = exporter.get("/metrics").text();
+            if let Some(at) = text.find("generation=\"") {
+                let rest = &text[at + "generation=\"".len()..];
+                generations.insert(rest[..rest.find('"').unwrap()].to_string());
+            }
+            let gzip = exporter.request(
+                "GET",
+                "/metrics",
+                &[("Accept", "application/openmetrics-text; version=1.0.0"), ("Accept-Encoding", "gzip")],
+            );
+            assert_eq!(gzip.status, 200);
+        }
+        assert!(generations.len() >= 5, "{} generations in 20 s", generations.len());
+        let kb = proc_status(exporter.pid(), "VmRSS");
+        kb.trim_end_matches("kB").trim().parse::<u64>().expect("VmRSS in kB") * 1024
+    };
+    let (base, big) = (rss(1), rss(CHURNING));
+    let per_series = big.saturating_sub(base) as f64 / CHURNING as f64;
+    eprintln!(
+        "RSS: base {} kB, {CHURNING} churning series {} kB: {per_series:.1} bytes per series",
+        base / 1024,
+        big / 1024
+    );
+    assert!(per_series <= MOST_BYTES_PER_SERIES, "{per_series:.1} bytes of RSS per churning series");
+}
