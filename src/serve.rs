@@ -167,8 +167,8 @@ impl Reloader {
         match reloaded {
             Ok((stats, series, source)) => {
                 let summary = format!(
-                    "config {source} reloaded: {series} series ({} kept their place, {} started, {} removed)",
-                    stats.kept, stats.started, stats.removed
+                    "config {source} reloaded: {series} series ({} kept their place, {} changed, {} started, {} removed)",
+                    stats.kept, stats.changed, stats.started, stats.removed
                 );
                 log::info!("{summary}");
                 Ok(summary)

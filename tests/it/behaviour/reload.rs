@@ -30,7 +30,7 @@ fn scenario(trigger: &dyn Fn(&Exporter) -> Option<(u16, String)>) {
     std::fs::write(&path, AFTER).unwrap();
     if let Some((status, body)) = trigger(&exporter) {
         assert_eq!(status, 200, "{body}");
-        assert!(body.contains("reloaded: 2 series (1 kept their place, 1 started, 1 removed)"), "{body}");
+        assert!(body.contains("reloaded: 2 series (1 kept their place, 0 changed, 1 started, 1 removed)"), "{body}");
     }
     let body = poll(Duration::from_secs(5), || {
         let body = exporter.get("/metrics").text();
@@ -89,10 +89,32 @@ fn reload_endpoint_methods_and_readiness() {
     // The embedded default reloads to itself.
     let put = exporter.request("PUT", "/-/reload", &[("Content-Length", "0")]);
     assert_eq!(put.status, 200, "{}", put.text());
-    assert!(put.text().contains("4 kept their place, 0 started, 0 removed"));
+    assert!(put.text().contains("4 kept their place, 0 changed, 0 started, 0 removed"));
     for path in ["/-/healthy", "/-/ready"] {
         assert_eq!(exporter.get(path).status, 200, "{path}");
         assert_eq!(exporter.request("HEAD", path, &[]).status, 200, "{path}");
         assert_eq!(exporter.request("POST", path, &[("Content-Length", "0")]).status, 405, "{path}");
     }
+}
+
+/// A series whose definition changed is counted once, as changed, not as started and removed.
+#[test]
+fn a_changed_series_counts_once() {
+    let dir = TempDir::new();
+    let path = dir
+        .write("config.json", r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 3}]"#);
+    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--interval", "1h"]);
+    std::fs::write(
+        &path,
+        r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 3,
+                              "reset_interval": 2}]"#,
+    )
+    .unwrap();
+    let reloaded = exporter.request("POST", "/-/reload", &[("Content-Length", "0")]);
+    assert_eq!(reloaded.status, 200, "{}", reloaded.text());
+    assert!(
+        reloaded.text().contains("reloaded: 3 series (0 kept their place, 3 changed, 0 started, 0 removed)"),
+        "{}",
+        reloaded.text()
+    );
 }
