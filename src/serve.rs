@@ -48,6 +48,12 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
                 .map_err(|e| Error::Startup(format!("cannot install signal handlers: {e}")))?;
             let running = start(args, registry)?;
             handle_signals(signals, running.reloader.clone())?;
+            if let (true, Some(path)) = (args.watch_config, &args.config) {
+                let reloader = running.reloader.clone();
+                // The outcome is logged by reload itself.
+                crate::watch::spawn(path.clone(), crate::watch::POLL, move || drop(reloader.reload()))
+                    .map_err(|e| Error::Startup(format!("cannot start the config watcher thread: {e}")))?;
+            }
             running.wait();
         }
     }
