@@ -182,3 +182,15 @@ fn prose_lines(markdown: &str) -> impl Iterator<Item = &str> {
 fn is_markdown(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "md")
 }
+
+/// The licence files match `Cargo.toml`'s `MIT OR Apache-2.0`: both texts are in the repository,
+/// and the image's OCI label says the same.
+#[test]
+fn licence_files_match_cargo_toml() {
+    let manifest = read("Cargo.toml");
+    assert!(manifest.contains("\nlicense = \"MIT OR Apache-2.0\"\n"), "Cargo.toml's license changed");
+    assert!(read("LICENSE-MIT").contains("Permission is hereby granted, free of charge"));
+    let apache = read("LICENSE-APACHE");
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
+    assert!(read("Dockerfile").contains("org.opencontainers.image.licenses=\"MIT OR Apache-2.0\""));
+}
