@@ -194,3 +194,39 @@ fn licence_files_match_cargo_toml() {
     assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
     assert!(read("Dockerfile").contains("org.opencontainers.image.licenses=\"MIT OR Apache-2.0\""));
 }
+
+/// `make test` counts the tests skipped for a missing tool and lists them after the run, and its
+/// status is still that of the tests. A stand-in cargo records a skip the way
+/// `support::missing` does (a line in the file `SKIPPED_TESTS_FILE` names).
+#[test]
+fn make_test_lists_the_skipped_tests() {
+    let dir = TempDir::new();
+    let skipped = dir.path().join("skipped.txt");
+    let make_test = |script: &str| {
+        let cargo = dir.write("cargo", format!("#!/bin/sh\n{script}\n"));
+        std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        crate::support::run_command(
+            std::process::Command::new("make")
+                .current_dir(root())
+                .args(["-s", "test"])
+                .arg(format!("CARGO={}", cargo.display()))
+                .arg(format!("SKIPPED={}", skipped.display()))
+                .env_remove("MAKEFLAGS")
+                .env_remove("MAKELEVEL"),
+        )
+    };
+    let record = r#"case "$*" in *tiny_http*) ;; *) echo "it::k8s::x: kubectl (on PATH) is not installed" >> "$SKIPPED_TESTS_FILE";; esac"#;
+    let out = make_test(record);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.ends_with(
+            "SKIPPED: 1 test(s) did not run for a missing tool (not a pass):\n  it::k8s::x: kubectl (on PATH) is not installed\n"
+        ),
+        "{stdout}"
+    );
+    // The list starts empty at each run; a failing run fails, with its summary.
+    let out = make_test("exit 101");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("no test was skipped\n"), "{:?}", out);
+}
