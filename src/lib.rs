@@ -46,6 +46,7 @@ mod splitmix;
 mod text;
 #[doc(hidden)]
 pub mod time;
+mod watch;
 // The expression language, the functions, the config.
 #[doc(hidden)]
 pub mod config;

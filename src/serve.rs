@@ -24,8 +24,8 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
         Mode::Version => output::print(&format!("metrics-generator {VERSION}\n"))?,
         Mode::ListFunctions => output::print(&registry.describe())?,
         Mode::CheckConfig => {
-            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
-            output::print(&cli::check::summary(&config))?;
+            let state = prepare(args, &registry)?;
+            output::print(&cli::check::summary(&state.snapshot().config))?;
         }
         Mode::Preview(ticks) => {
             let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
@@ -49,6 +49,12 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
                 .map_err(|e| Error::Startup(format!("cannot install signal handlers: {e}")))?;
             let running = start(args, registry)?;
             handle_signals(signals, running.reloader.clone())?;
+            if let (true, Some(path)) = (args.watch_config, &args.config) {
+                let reloader = running.reloader.clone();
+                // The outcome is logged by reload itself.
+                crate::watch::spawn(path.clone(), crate::watch::POLL, move || drop(reloader.reload()))
+                    .map_err(|e| Error::Startup(format!("cannot start the config watcher thread: {e}")))?;
+            }
             running.wait();
         }
     }
@@ -79,8 +85,6 @@ impl Running {
 /// server. Signals are not handled here (see [`run`]), so tests can run exporters in-process.
 pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let options = args.config_options();
-    let config = config::load(args.config.as_deref(), &options, &registry)?;
-    let (series, source) = (config.series(), config.source.clone());
     // The self-metrics read the connection counts from the server once it runs; before (tick 1),
     // only the limit is known.
     let connection_stats = Arc::new(OnceLock::<Arc<tiny_http::ConnectionStats>>::new());
@@ -92,7 +96,11 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     });
     // The first tick happens at start-up, so the very first scrape already shows values: tick 1,
     // or with --align wall-clock the tick the clock says.
-    let state = Arc::new(State::start(config, args.interval, args.align)?);
+    let state = Arc::new(prepare(args, &registry)?);
+    let (series, source) = {
+        let snapshot = state.snapshot();
+        (snapshot.config.series(), snapshot.config.source.clone())
+    };
     let listen_error =
         |e: &dyn std::fmt::Display| Error::Listen { address: args.listen.to_string(), message: e.to_string() };
     let listener = bind(args.listen).map_err(|e| listen_error(&e))?;
@@ -128,6 +136,16 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     // The server answers for as long as it lives, which is as long as the process.
     std::mem::forget(server);
     Ok(Running { addr, state, reloader })
+}
+
+/// Everything serving checks before it binds, with the same flags: the config loads, and its first
+/// tick can be computed (tick 1, or with `--align wall-clock` every series fast-forwarded to the
+/// tick the clock says, which a `random_walk` without `reset_interval` cannot be). The first tick
+/// happens here, so the very first scrape already shows values. `--check-config` runs exactly
+/// this, so it approves a config if and only if serving would start with it.
+fn prepare(args: &Args, registry: &Registry) -> Result<State, Error> {
+    let config = config::load(args.config.as_deref(), &args.config_options(), registry)?;
+    State::start(config, args.interval, args.align)
 }
 
 /// How long one send to a client may block: long enough for any real scraper, short enough that a
@@ -177,8 +195,8 @@ impl Reloader {
         match reloaded {
             Ok((stats, series, source)) => {
                 let summary = format!(
-                    "config {source} reloaded: {series} series ({} kept their place, {} started, {} removed)",
-                    stats.kept, stats.started, stats.removed
+                    "config {source} reloaded: {series} series ({} kept their place, {} changed, {} started, {} removed)",
+                    stats.kept, stats.changed, stats.started, stats.removed
                 );
                 log::info!("{summary}");
                 Ok(summary)

@@ -54,6 +54,8 @@ pub struct Args {
     /// `--keep-alive-timeout`: a connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
     pub verbose: bool,
+    /// `--watch-config`: reload when the config file changes (see `crate::watch`).
+    pub watch_config: bool,
 }
 
 impl Args {
@@ -100,6 +102,8 @@ Flags:
   --keep-alive-timeout DURATION
                               a connection that sends nothing for this long is closed
                               (default: 120s)
+  --watch-config              reload the config when its file changes (checked every second;
+                              follows symlinks, as a mounted ConfigMap changes); needs --config
   -v, --verbose               debug logging (RUST_LOG still wins when set)
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
   --preview N                 print the first N values of every series as a table (a row per
@@ -116,7 +120,13 @@ Flags:
   --version                   print the version
   -h, --help                  print this help
 
-Endpoints: /metrics, /health, /, /api/v1/expected
+Endpoints:
+  /metrics                    the series (Prometheus text, OpenMetrics; gzip)
+  /health                     JSON health: 200 healthy, 503 when the ticker is stuck
+  /-/healthy, /-/ready        liveness and readiness probes
+  /-/reload                   POST or PUT: reload the config, as SIGHUP does
+  /api/v1/expected            the values a series had, has or will have (?metric=NAME&time=T)
+  /                           a landing page linking them
 ";
 
 impl Args {
@@ -192,6 +202,7 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         Mode::Serve
     };
     let verbose = p.contains(["-v", "--verbose"]);
+    let watch_config = p.contains("--watch-config");
 
     let config: Option<PathBuf> = value(&mut p, "--config")?.map(PathBuf::from);
     let port = value(&mut p, "--port")?;
@@ -209,7 +220,8 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     if let Some(first) = rest.first() {
         let shown = first.to_string_lossy();
         return Err(usage(if shown.starts_with('-') {
-            format!("unknown or repeated flag {shown}")
+            let suggestion = closest_flag(&shown).map(|f| format!("; did you mean {f}?")).unwrap_or_default();
+            format!("unknown or repeated flag {shown}{suggestion}")
         } else {
             format!("unexpected argument {shown:?}")
         }));
@@ -273,6 +285,10 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let head_timeout = duration("--request-head-timeout", head_timeout, DEFAULT_HEAD_TIMEOUT)?;
     let idle_timeout = duration("--keep-alive-timeout", idle_timeout, DEFAULT_IDLE_TIMEOUT)?;
 
+    if watch_config && config.is_none() {
+        return Err(usage("--watch-config needs --config PATH (the embedded default never changes)".into()));
+    }
+
     Ok(Args {
         mode,
         config,
@@ -285,7 +301,39 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         head_timeout,
         idle_timeout,
         verbose,
+        watch_config,
     })
+}
+
+/// The flag of `--help` nearest to `given` (`--intervall` → `--interval`), when it is near enough
+/// to be a typo: at most two edits, and fewer than a third of the name.
+fn closest_flag(given: &str) -> Option<&'static str> {
+    let given = given.split('=').next().unwrap_or(given);
+    let flags = HELP.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ';').filter_map(|word| {
+        let flag = word.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+        (flag.starts_with("--") && flag.len() > 2).then_some(flag)
+    });
+    flags
+        .map(|flag| (edit_distance(given, flag), flag))
+        .filter(|&(d, flag)| d > 0 && d <= 2 && d * 3 < flag.len() - 2)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, flag)| flag)
+}
+
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// A flag's value as UTF-8 text.
@@ -316,7 +364,9 @@ pub fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
     let bad = || format!("--listen-address: {s:?} is not HOST:PORT (e.g. :8000, 127.0.0.1:9000, [::1]:8000)");
     match full.rsplit_once(':') {
         Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
-            full.to_socket_addrs().ok().and_then(|mut addrs| addrs.next()).ok_or_else(bad)
+            let unresolved = |why: String| format!("--listen-address: cannot resolve the host {host:?} ({why})");
+            let mut addrs = full.to_socket_addrs().map_err(|e| unresolved(e.to_string()))?;
+            addrs.next().ok_or_else(|| unresolved("it has no address".into()))
         }
         _ => Err(bad()),
     }
@@ -376,6 +426,11 @@ mod tests {
     fn bad_flags() {
         let cases: &[(&[&str], &str)] = &[
             (&["--bogus"], "unknown or repeated flag --bogus (see --help)"),
+            (&["--intervall", "1s"], "unknown or repeated flag --intervall; did you mean --interval? (see --help)"),
+            (&["--confg=x.json"], "unknown or repeated flag --confg=x.json; did you mean --config? (see --help)"),
+            (&["--chek-config"], "unknown or repeated flag --chek-config; did you mean --check-config? (see --help)"),
+            (&["--web.listen-adress", ":1"], "unknown or repeated flag --web.listen-adress; did you mean --web.listen-address? (see --help)"),
+            (&["--watch-config"], "--watch-config needs --config PATH (the embedded default never changes) (see --help)"),
             (&["stray"], "unexpected argument \"stray\" (see --help)"),
             (
                 &["--port", "1", "--listen-address", ":2"],

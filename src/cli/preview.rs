@@ -1,10 +1,11 @@
 //! `--preview N`: the first N values of every series as a table, one row per tick and one column
-//! per series, printed without serving.
+//! per sample line of each series (up to [`SERIES_SHOWN`] series of each entry), printed without
+//! serving.
 //!
 //! The values come from the same [`Sequence`]s that the ticker advances while serving (restarts,
 //! `reset_interval` and overflow included), and are formatted by the same function as `/metrics`,
 //! so the preview is exactly what will be served at ticks 1 to N. Rows are ticks because N can be
-//! large: a long preview scrolls down, and its width depends only on the number of series.
+//! large: a long preview scrolls down, and its width depends only on the number of series shown.
 
 use super::output::to_stdout;
 use crate::config::{Config, Entry};
@@ -26,8 +27,13 @@ pub fn print(config: &Config, ticks: u64) -> Result<(), Error> {
     to_stdout(|out| write(config, ticks, out)).map_err(|e| Error::Output(e.to_string()))
 }
 
-/// Writes the table: a header row (`tick`, then each series as `/metrics` names it), then one row
-/// per tick, every column right-aligned to its widest cell.
+/// The most series of one entry that the preview shows: a fan-out of thousands would make a table
+/// too wide to read. The series beyond are counted in a note under the table.
+pub const SERIES_SHOWN: u64 = 20;
+
+/// Writes the table: a header row (`tick`, then each sample line of each series shown, named as
+/// `/metrics` names it), then one row per tick, every column right-aligned to its widest cell;
+/// then, for each entry with more than [`SERIES_SHOWN`] series, how many are not shown.
 pub fn write(config: &Config, ticks: u64, out: &mut dyn Write) -> io::Result<()> {
     let names: Vec<String> = config.entries.iter().flat_map(column_names).collect();
     let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
@@ -35,8 +41,8 @@ pub fn write(config: &Config, ticks: u64, out: &mut dyn Write) -> io::Result<()>
     // A first run finds each column's width, so that the table can stream without holding up to
     // N × series values; sequences are deterministic, so the second run gives the same values.
     run(config, ticks, |_, values| {
-        for (width, &v) in widths.iter_mut().zip(values) {
-            *width = (*width).max(format_value(v, &mut floats, &mut ints).len());
+        for (width, v) in widths.iter_mut().zip(values) {
+            *width = (*width).max(v.map_or(1, |v| format_value(v, &mut floats, &mut ints).len()));
         }
         Ok(())
     })?;
@@ -48,75 +54,86 @@ pub fn write(config: &Config, ticks: u64, out: &mut dyn Write) -> io::Result<()>
     writeln!(out)?;
     run(config, ticks, |n, values| {
         write!(out, "{n:>tick_width$}")?;
-        for (&v, width) in values.iter().zip(&widths) {
-            write!(out, "{GAP}{:>width$}", format_value(v, &mut floats, &mut ints))?;
+        for (v, width) in values.iter().zip(&widths) {
+            // A tick at which the series is not served (`active`) shows `_`, as promtool writes it.
+            let cell = v.map_or("_", |v| format_value(v, &mut floats, &mut ints));
+            write!(out, "{GAP}{cell:>width$}")?;
         }
         writeln!(out)
-    })
+    })?;
+    for entry in &config.entries {
+        if let Some(churn) = &entry.churn {
+            writeln!(
+                out,
+                "{}: a new generation every {} ticks ({}=\"*\" is the tick's generation; each starts afresh)",
+                entry.describe_series(),
+                churn.every,
+                churn.label
+            )?;
+        }
+    }
+    for entry in config.entries.iter().filter(|e| e.series > SERIES_SHOWN) {
+        writeln!(
+            out,
+            "{} more series of {} not shown (the preview shows the first {SERIES_SHOWN} series of each entry)",
+            entry.series - SERIES_SHOWN,
+            entry.describe_series(),
+        )?;
+    }
+    Ok(())
 }
 
-/// Advances every series of `config` through ticks 1 to `ticks`, as the ticker does while serving,
-/// and hands each tick's values (in config order, each entry's lines in turn) to `row`.
-fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[f64]) -> io::Result<()>) -> io::Result<()> {
-    let mut replays: Vec<(Replay, Vec<Line>)> =
-        config.entries.iter().map(|e| (Replay::new(e, 0, 1), lines(e, Format::Text))).collect();
+/// The series of `entry` that the preview shows: the first [`SERIES_SHOWN`].
+fn shown(entry: &Entry) -> u64 {
+    entry.series.min(SERIES_SHOWN)
+}
+
+/// Advances every series shown of `config` through ticks 1 to `ticks`, as the ticker does while
+/// serving, and hands each tick's values (in config order, each series' lines in turn) to `row`.
+fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[Option<f64>]) -> io::Result<()>) -> io::Result<()> {
+    let lines: Vec<Vec<Line>> = config.entries.iter().map(|e| lines(e, Format::Text)).collect();
+    let mut replays: Vec<(&Entry, &[Line], Replay)> = config
+        .entries
+        .iter()
+        .zip(&lines)
+        .flat_map(|(e, lines)| (0..shown(e)).map(move |k| (e, lines.as_slice(), Replay::new(e, k, 1))))
+        .collect();
     let mut values = Vec::new();
     for n in 1..=ticks {
         values.clear();
-        for (entry, (replay, lines)) in config.entries.iter().zip(replays.iter_mut()) {
+        for (entry, lines, replay) in replays.iter_mut() {
             replay.advance();
             debug_assert_eq!(replay.tick(), n);
-            values.extend(lines.iter().map(|line| line.value_of(entry, replay.value(), replay.observed())));
+            let served = replay.active();
+            values.extend(
+                lines.iter().map(|line| served.then(|| line.value_of(entry, replay.value(), replay.observed()))),
+            );
         }
         row(n, &values)?;
     }
     Ok(())
 }
 
-/// The columns of an entry: one per sample line of its first series (a histogram's buckets,
-/// sum and count, a stateset's states), each named as in [`series_name`] with the line's name
-/// and its own label.
+/// The columns of an entry: for each series shown, one per sample line (a histogram's buckets,
+/// sum and count, a stateset's states), each named as its sample is in `/metrics`:
+/// `ns_jobs_total{queue="default"}`, `ns_latency_bucket{region="eu",le="0.5"}`.
 fn column_names(entry: &Entry) -> Vec<String> {
     let lines = lines(entry, Format::Text);
-    if lines.len() == 1 && lines[0].label.is_none() {
-        return vec![series_name(entry)];
-    }
-    let which = if entry.series > 1 && entry.per_series { " (series 0)" } else { "" };
-    lines
-        .into_iter()
-        .map(|line| {
-            let mut name = line.name;
+    let mut names = Vec::new();
+    for k in 0..shown(entry) {
+        let mut labels = entry.labels_of(k);
+        if let Some(churn) = &entry.churn {
+            let at = labels.partition_point(|(name, _)| *name < churn.label.as_str());
+            labels.insert(at, (churn.label.as_str(), "*".into()));
+        }
+        for line in &lines {
+            let mut name = line.name.clone();
             let own = line.label.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
-            if entry.series > 1 {
-                let fan_out = entry.describe_series();
-                let labels = fan_out.strip_prefix(&entry.sample_name()).unwrap_or("");
-                name.push_str(labels);
-                if let Some((n, v)) = own {
-                    write_label_set([(n, v)], &mut name);
-                }
-            } else {
-                let labels = entry.labels_of(0);
-                let all = labels.iter().map(|(n, v)| (*n, v.as_ref())).chain(own);
-                write_label_set(all, &mut name);
-            }
-            format!("{name}{which}")
-        })
-        .collect()
-}
-
-/// `ns_jobs_total{queue="default"}`: the series as its samples are written in `/metrics`. An
-/// entry fanned out into several series is one column, named with its fan-out:
-/// `ns_load{region=["eu", "us"],series=0..99}`; when its series have values of their own (seeded
-/// functions), the column shows series 0 and says so.
-fn series_name(entry: &Entry) -> String {
-    if entry.series > 1 {
-        // Seeded functions give each series its own values; the column shows the first one's.
-        let which = if entry.per_series { " (series 0)" } else { "" };
-        return format!("{}{which}", entry.describe_series());
+            write_label_set(labels.iter().map(|(n, v)| (*n, v.as_ref())).chain(own), &mut name);
+            names.push(name);
+        }
     }
-    let mut name = entry.sample_name();
-    write_label_set(entry.labels_of(0), &mut name);
-    name
+    names
 }
 
 #[cfg(test)]
@@ -170,6 +187,65 @@ mod tests {
         assert_eq!(
             last,
             [" 143  1.6332525972973913e308", " 144                       1", " 145                       4"]
+        );
+    }
+
+    #[test]
+    fn every_series_of_a_fan_out_is_a_column_named_as_served() {
+        let config = parse(
+            r#"[{"name":"load","metric_type":"gauge","custom_function":"uniform","params":{"seed":7},
+                 "labels":{"region":["eu","us"],"app":"x"},"series":2},
+                {"name":"h","metric_type":"histogram","custom_function":"constant","params":{"value":1},
+                 "buckets":[2],"observations":1,"labels":{"r":["a","b"]}}]"#,
+            "t.json",
+            &Options { namespace: "ns".into(), ..Options::default() },
+            &Registry::builtin(),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        write(&config, 1, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+        let expected = [
+            "tick",
+            r#"ns_load{app="x",region="eu",series="0"}"#,
+            r#"ns_load{app="x",region="eu",series="1"}"#,
+            r#"ns_load{app="x",region="us",series="0"}"#,
+            r#"ns_load{app="x",region="us",series="1"}"#,
+            r#"ns_h_bucket{r="a",le="2"}"#,
+            r#"ns_h_bucket{r="a",le="+Inf"}"#,
+            r#"ns_h_sum{r="a"}"#,
+            r#"ns_h_count{r="a"}"#,
+            r#"ns_h_bucket{r="b",le="2"}"#,
+            r#"ns_h_bucket{r="b",le="+Inf"}"#,
+            r#"ns_h_sum{r="b"}"#,
+            r#"ns_h_count{r="b"}"#,
+        ];
+        assert_eq!(header, expected);
+        // Seeded series have values of their own: four different values for the four series.
+        let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().skip(1).take(4).collect();
+        assert_eq!(row.iter().collect::<std::collections::HashSet<_>>().len(), 4, "{text}");
+    }
+
+    #[test]
+    fn a_big_fan_out_shows_its_first_series_and_counts_the_rest() {
+        let config = parse(
+            r#"[{"name":"m","metric_type":"gauge","custom_function":"square","series":25}]"#,
+            "t.json",
+            &Options { namespace: String::new(), ..Options::default() },
+            &Registry::builtin(),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        write(&config, 2, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines[0].split_whitespace().count(), 1 + 20, "{text}");
+        assert!(lines[0].ends_with(r#"m{series="19"}"#), "{text}");
+        assert_eq!(
+            lines[3],
+            "5 more series of m{series=0..24} not shown (the preview shows the first 20 series of each entry)"
         );
     }
 }

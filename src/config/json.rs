@@ -97,7 +97,16 @@ pub(super) fn json_message(e: &serde_json::Error, text: &str) -> String {
         .unwrap_or((text.len(), ""));
     // serde_json says column 0 for the end of a file that ends with a newline; editors say 1.
     let column = line_text.char_indices().take_while(|&(i, _)| i < e.column()).count().max(1);
-    let position = format!("line {}, column {column}", e.line());
+    let mut position = format!("line {}, column {column}", e.line());
+    // serde_json notices a trailing comma at the bracket after it; the mistake is the comma.
+    if message == "trailing comma" {
+        let before = text.get(..line_start + e.column().saturating_sub(1)).unwrap_or(text);
+        if let Some(comma) = before.trim_end().strip_suffix(',') {
+            let line = comma.matches('\n').count() + 1;
+            let column = comma.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            position = format!("line {line}, column {column}");
+        }
+    }
     if e.classify() == serde_json::error::Category::Data {
         // Only `Tree` raises data errors: the JSON is well formed and the message is ours.
         return format!("{position}: {message}");
@@ -107,6 +116,7 @@ pub(super) fn json_message(e: &serde_json::Error, text: &str) -> String {
             format!("arrays and objects nested more than {JSON_DEPTH_LIMIT} levels deep (a config needs at most four)")
         }
         "number out of range" => "number out of range (it must fit in a 64-bit float: at most about 1.8e308)".into(),
+        "trailing comma" => "trailing comma (JSON allows none after the last item of an array or object)".into(),
         _ if is_non_finite_word(word_at(text, line_start + e.column().saturating_sub(1))) => {
             format!("{message} (NaN and Infinity are not JSON numbers; JSON has no way to write them)")
         }

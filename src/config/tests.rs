@@ -207,8 +207,14 @@ fn a_byte_order_mark_is_skipped_and_columns_count_after_it() {
     let entry = r#"[{"name":"a","metric_type":"gauge","custom_function":"square"}]"#;
     assert!(load_str(&format!("\u{feff}{entry}")).is_ok());
     let bad = r#"[{"name":"a","metric_type":"gauge","custom_function":"square",}]"#;
-    check_err(bad, "line 1, column 63: invalid JSON: trailing comma");
-    check_err(&format!("\u{feff}{bad}"), "line 1, column 63: invalid JSON: trailing comma");
+    check_err(
+        bad,
+        "line 1, column 62: invalid JSON: trailing comma (JSON allows none after the last item of an array or object)",
+    );
+    check_err(
+        &format!("\u{feff}{bad}"),
+        "line 1, column 62: invalid JSON: trailing comma (JSON allows none after the last item of an array or object)",
+    );
     check_err(&format!("\u{feff}\u{feff}{entry}"), "line 1, column 1: invalid JSON: expected value (found U+FEFF)");
     check_err("\u{feff}", "the file is empty; expected a JSON array of metric entries");
 }
@@ -237,10 +243,10 @@ fn json_messages_explain_what_json_lacks() {
 
 #[test]
 fn columns_count_characters_not_bytes() {
-    // "é" is two bytes in UTF-8; an editor shows the comma's closing brace at column 63.
+    // "é" is two bytes in UTF-8; an editor shows the trailing comma at column 62.
     check_err(
         r#"[{"name":"é","metric_type":"gauge","custom_function":"square",}]"#,
-        "line 1, column 63: invalid JSON: trailing comma",
+        "line 1, column 62: invalid JSON: trailing comma (JSON allows none after the last item of an array or object)",
     );
 }
 

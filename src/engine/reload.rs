@@ -15,8 +15,11 @@ use std::sync::Arc;
 pub struct ReloadStats {
     /// Series whose definition did not change: they keep their place in their sequence.
     pub kept: u64,
-    /// New or changed series: they start at their first value.
+    /// New series: they start at their first value.
     pub started: u64,
+    /// Series whose definition changed (an entry of the same name and labels, with another
+    /// type, function, params, …): they start at their first value too, and count once, here.
+    pub changed: u64,
     /// Series no longer in the config.
     pub removed: u64,
 }
@@ -96,12 +99,13 @@ impl State {
             })
             .collect();
         let mut old: Vec<Option<Series>> = engine.series.drain(..).map(Some).collect();
-        let mut stats = ReloadStats { kept: 0, started: 0, removed: 0 };
+        let mut stats = ReloadStats { kept: 0, started: 0, changed: 0, removed: 0 };
         let mut starts = Vec::with_capacity(plan.len());
         let mut series = Vec::with_capacity(plan.len());
         let mut values = Vec::with_capacity(config.entries.iter().map(|e| e.value_count() as usize).sum());
         let mut observed = Vec::with_capacity(config.entries.iter().map(Entry::observed_count).sum());
         let mut native = Vec::with_capacity(config.entries.iter().map(Entry::native_count).sum());
+        let added: Vec<bool> = plan.iter().map(Result::is_err).collect();
         for (step, entry) in plan.into_iter().zip(&config.entries) {
             match step {
                 Ok(index) => {
@@ -132,6 +136,22 @@ impl State {
             .filter(|(series, _)| series.is_some())
             .map(|(_, entry)| entry.series)
             .sum();
+        // An entry that replaced one with the same series (name and labels) changed them: counted
+        // once, as changed, rather than as started and removed.
+        let mut gone: HashMap<String, u64> = HashMap::new();
+        for (series, entry) in old.iter().zip(&engine.config.entries) {
+            if series.is_some() {
+                *gone.entry(entry.describe_series()).or_default() += 1;
+            }
+        }
+        for (entry, new) in config.entries.iter().zip(&added) {
+            if let Some(count) = gone.get_mut(&entry.describe_series()).filter(|c| *new && **c > 0) {
+                *count -= 1;
+                stats.changed += entry.series;
+                stats.started -= entry.series;
+                stats.removed -= entry.series;
+            }
+        }
         let config = Arc::new(config);
         engine.catalog = Arc::new(Catalog::new(&config));
         engine.config = config;

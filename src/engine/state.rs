@@ -206,8 +206,9 @@ impl State {
         }
     }
 
-    /// Advances every series by one value and publishes the new snapshot. Restarts are logged at
-    /// warn, in one line per tick so that many series restarting together do not flood the log.
+    /// Advances every series by one value and publishes the new snapshot. Restarts are logged in
+    /// one line per tick, so that many series restarting together do not flood the log: at debug
+    /// for `reset_interval`, at warn for the others.
     pub fn tick(&self) -> u64 {
         let mut restarts: Vec<(usize, Restarted)> = Vec::new();
         let mut engine = lock(&self.engine);
@@ -226,8 +227,15 @@ impl State {
         }
         self.publish(engine, true);
         log::debug!("tick {n}");
-        if !restarts.is_empty() {
-            log::warn!("tick {n}: {}", describe_restarts(&engine.config, &restarts));
+        // A restart that `reset_interval` asked for is the config doing what it says: debug. One
+        // the function caused (overflow, a panic, an ended sequence) is worth a warning.
+        let (asked, caused): (Vec<_>, Vec<_>) =
+            restarts.into_iter().partition(|(_, r)| r.why == super::sequence::Restart::ResetInterval);
+        if !asked.is_empty() {
+            log::debug!("tick {n}: {}", describe_restarts(&engine.config, &asked));
+        }
+        if !caused.is_empty() {
+            log::warn!("tick {n}: {}", describe_restarts(&engine.config, &caused));
         }
         n
     }

@@ -71,7 +71,7 @@ fn reload_keeps_unchanged_series_in_place() {
             {"name":"b","metric_type":"gauge","custom_function":"square","reset_interval":2}]"#,
         ))
         .unwrap();
-    assert_eq!(stats, ReloadStats { kept: 1, started: 2, removed: 1 });
+    assert_eq!(stats, ReloadStats { kept: 1, started: 1, changed: 1, removed: 0 });
     assert_eq!(state.snapshot().values[..], [1.0, 9.0, 1.0]);
     state.tick();
     assert_eq!(state.snapshot().values[..], [4.0, 16.0, 4.0]);
@@ -285,7 +285,7 @@ fn seeded_series_kept_by_a_reload_serve_their_own_sequence_s_values() {
     entries.insert(0, serde_json::json!({"name":"x","metric_type":"gauge","custom_function":"uniform","series":1001}));
     entries.iter_mut().find(|e| e["name"] == "s").unwrap()["reset_interval"] = 6.into();
     let stats = state.reload(config(&serde_json::Value::from(entries).to_string())).unwrap();
-    assert_eq!(stats, ReloadStats { kept: 5 * 1001 + 3, started: 1001 + 3, removed: 3 });
+    assert_eq!(stats, ReloadStats { kept: 5 * 1001 + 3, started: 1001, changed: 3, removed: 0 });
     let snapshot = state.snapshot();
     // Kept entries carry on; the new and the changed one start at tick 40, at once.
     let names: Vec<String> = config(SEEDED).entries.into_iter().map(|e| e.name).collect();
@@ -402,7 +402,7 @@ fn reload_keeps_histogram_counts_in_place() {
     assert_eq!(state.snapshot().observed[..], [15.0, 60.0, 30.0]);
     let reloaded = format!("[{},{}]", histogram("added", "[0.45]"), histogram("kept", "[0.45]"));
     let stats = state.reload(config(&reloaded)).unwrap();
-    assert_eq!(stats, ReloadStats { kept: 1, started: 1, removed: 0 });
+    assert_eq!(stats, ReloadStats { kept: 1, started: 1, changed: 0, removed: 0 });
     // The added one holds the observations of the reload's tick; the kept one its three ticks.
     assert_eq!(state.snapshot().observed[..], [5.0, 20.0, 10.0, 15.0, 60.0, 30.0]);
     state.tick();
@@ -410,6 +410,6 @@ fn reload_keeps_histogram_counts_in_place() {
     // New buckets make a new definition: the histogram starts again.
     let changed = format!("[{},{}]", histogram("added", "[0.45]"), histogram("kept", "[0.45, 0.52]"));
     let stats = state.reload(config(&changed)).unwrap();
-    assert_eq!(stats, ReloadStats { kept: 1, started: 1, removed: 1 });
+    assert_eq!(stats, ReloadStats { kept: 1, started: 0, changed: 1, removed: 0 });
     assert_eq!(state.snapshot().observed[..], [10.0, 40.0, 20.0, 5.0, 12.0, 20.0, 10.0]);
 }

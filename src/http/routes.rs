@@ -80,6 +80,10 @@ pub(super) fn handle(request: Request, state: &State, reload: &Reload) -> bool {
         Some(Route::Landing) => {
             reply(200, "text/html; charset=utf-8", Body::Owned(landing::page(&state.snapshot()).into_bytes()))
         }
+        // The liveness probe: a ticker stuck for two intervals is worth a restart.
+        Some(Route::Healthy) if !state.health().healthy => {
+            text(503, "metrics-generator is Unhealthy: the ticker has missed two intervals.")
+        }
         Some(Route::Healthy) => text(200, "metrics-generator is Healthy."),
         Some(Route::Ready) => text(200, "metrics-generator is Ready."),
         Some(Route::Reload) => match reload() {

@@ -20,6 +20,12 @@ fn bad_flags_are_one_line_errors() {
         (&["--listen-address", "127.0.0.1"], "error: --listen-address: \"127.0.0.1\" is not HOST:PORT"),
         (&["--config"], "error: --config needs a value"),
         (&["--namespace", "bad-ns"], "error: --namespace: \"bad-ns\" is not a valid metric name prefix"),
+        (&["--intervall", "1s"], "error: unknown or repeated flag --intervall; did you mean --interval? (see --help)"),
+        // `.invalid` never resolves (RFC 6761): the message says so rather than "not HOST:PORT".
+        (
+            &["--listen-address", "nowhere.invalid:8000"],
+            "error: --listen-address: cannot resolve the host \"nowhere.invalid\" (",
+        ),
     ];
     for (args, message) in cases {
         assert_fails(&run(args), 2, message);
@@ -56,6 +62,7 @@ fn informational_flags_print_and_exit_0() {
             "--check-config",
             "--preview",
             "--list-functions",
+            "--watch-config",
         ] {
             assert!(text.contains(needle), "help lacks {needle}");
         }

@@ -90,3 +90,39 @@ fn a_garbage_request_line_gets_an_error_not_a_crash() {
     assert_eq!(response.status, 400, "{response:?}");
     assert_eq!(exporter.get("/metrics").status, 200);
 }
+
+/// Every endpoint of the table in `docs/http-api.md` answers (none is a 404), `--help` names it,
+/// and the landing page links every one a browser can follow; the `/api/v1/expected` link answers
+/// 200 with a series, since it names one.
+#[test]
+fn help_and_landing_page_name_every_endpoint() {
+    let page = std::fs::read_to_string(crate::support::root().join("docs/http-api.md")).unwrap();
+    let endpoints: Vec<(&str, &str)> = page
+        .lines()
+        .skip_while(|l| !l.starts_with("## Endpoints"))
+        .take_while(|l| !l.starts_with("Query strings"))
+        .flat_map(|l| l.split('`'))
+        .filter_map(|cell| cell.split_once(' '))
+        .filter(|(method, path)| ["GET", "POST"].contains(method) && path.starts_with('/'))
+        .map(|(method, path)| (method, path.split('?').next().unwrap()))
+        .collect();
+    assert!(endpoints.len() >= 7, "{endpoints:?}");
+    let help = String::from_utf8(crate::support::run(&["--help"]).stdout).unwrap();
+    let exporter = Exporter::start(&["--interval", "1h"]);
+    let html = exporter.get("/").text();
+    for (method, path) in endpoints {
+        let named = help.split(|c: char| c.is_whitespace() || c == ',').any(|word| word == path);
+        assert!(named, "--help lacks {path}:\n{help}");
+        let answer = exporter.request(method, path, &[("Content-Length", "0")]);
+        assert_ne!(answer.status, 404, "{method} {path}");
+        if method == "GET" && path != "/" {
+            let link = html
+                .split("href=\"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .find(|href| href.split('?').next() == Some(path))
+                .unwrap_or_else(|| panic!("the landing page lacks a link to {path}:\n{html}"));
+            assert_eq!(exporter.get(&link.replace("&amp;", "&")).status, 200, "{link}");
+        }
+    }
+}

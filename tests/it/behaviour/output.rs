@@ -79,3 +79,37 @@ fn the_openmetrics_export_is_linear_in_the_number_of_entries() {
     let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-3);
     assert!(ratio < 40.0, "2,000 entries took {small:?}, 20,000 took {large:?}: {ratio:.1}× for 10× the entries");
 }
+
+/// `--preview` shows every series of a fan-out (its first 20 of each entry), each sample line a
+/// column named exactly as `/metrics` names that sample, with the value `/metrics` serves at tick 1;
+/// the series beyond 20 are counted under the table.
+#[test]
+fn preview_columns_are_the_samples_served() {
+    let config = r#"[
+        {"name": "load", "metric_type": "gauge", "custom_function": "normal", "series": 3,
+         "labels": {"region": ["eu", "us"]}},
+        {"name": "lat", "metric_type": "histogram", "custom_function": "constant", "params": {"value": 0.2},
+         "buckets": [0.1, 0.5], "observations": 10, "labels": {"path": ["/a", "/b"]}},
+        {"name": "many", "metric_type": "counter", "custom_function": "linear", "series": 23}
+    ]"#;
+    let dir = TempDir::new();
+    let path = dir.write("fan.json", config);
+    let out = run(&["--preview", "1", "--config", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let names: Vec<&str> = lines.next().unwrap().split_whitespace().skip(1).collect();
+    let values: Vec<f64> = lines.next().unwrap().split_whitespace().skip(1).map(|v| v.parse().unwrap()).collect();
+    assert_eq!(names.len(), 6 + 2 * 5 + 20, "{text}");
+    assert_eq!(
+        lines.next(),
+        Some("3 more series of test_metrics_many_total{series=0..22} not shown (the preview shows the first 20 series of each entry)")
+    );
+    let exporter = crate::support::Exporter::start(&["--config", path.to_str().unwrap(), "--interval", "1h"]);
+    let body = exporter.get("/metrics").text();
+    for (name, value) in names.iter().zip(&values) {
+        assert_eq!(crate::support::sample(&body, name), Some(*value), "{name} in\n{body}");
+    }
+    // Seeded series differ: the preview shows each one's own values, not series 0's.
+    assert_ne!(values[0], values[1], "{text}");
+}

@@ -30,7 +30,7 @@ fn scenario(trigger: &dyn Fn(&Exporter) -> Option<(u16, String)>) {
     std::fs::write(&path, AFTER).unwrap();
     if let Some((status, body)) = trigger(&exporter) {
         assert_eq!(status, 200, "{body}");
-        assert!(body.contains("reloaded: 2 series (1 kept their place, 1 started, 1 removed)"), "{body}");
+        assert!(body.contains("reloaded: 2 series (1 kept their place, 0 changed, 1 started, 1 removed)"), "{body}");
     }
     let body = poll(Duration::from_secs(5), || {
         let body = exporter.get("/metrics").text();
@@ -89,10 +89,78 @@ fn reload_endpoint_methods_and_readiness() {
     // The embedded default reloads to itself.
     let put = exporter.request("PUT", "/-/reload", &[("Content-Length", "0")]);
     assert_eq!(put.status, 200, "{}", put.text());
-    assert!(put.text().contains("4 kept their place, 0 started, 0 removed"));
+    assert!(put.text().contains("4 kept their place, 0 changed, 0 started, 0 removed"));
     for path in ["/-/healthy", "/-/ready"] {
         assert_eq!(exporter.get(path).status, 200, "{path}");
         assert_eq!(exporter.request("HEAD", path, &[]).status, 200, "{path}");
         assert_eq!(exporter.request("POST", path, &[("Content-Length", "0")]).status, 405, "{path}");
     }
+}
+
+/// A series whose definition changed is counted once, as changed, not as started and removed.
+#[test]
+fn a_changed_series_counts_once() {
+    let dir = TempDir::new();
+    let path = dir
+        .write("config.json", r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 3}]"#);
+    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--interval", "1h"]);
+    std::fs::write(
+        &path,
+        r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 3,
+                              "reset_interval": 2}]"#,
+    )
+    .unwrap();
+    let reloaded = exporter.request("POST", "/-/reload", &[("Content-Length", "0")]);
+    assert_eq!(reloaded.status, 200, "{}", reloaded.text());
+    assert!(
+        reloaded.text().contains("reloaded: 3 series (0 kept their place, 3 changed, 0 started, 0 removed)"),
+        "{}",
+        reloaded.text()
+    );
+}
+
+/// `--watch-config` reloads when the config file changes the way a mounted ConfigMap changes: the
+/// file is a symlink through `..data`, which the kubelet swaps to a new directory; and when it is
+/// rewritten in place. A broken version is rejected as a SIGHUP's would be, and the next good one
+/// is picked up.
+#[test]
+fn watch_config_follows_a_config_map_swap() {
+    use std::os::unix::fs::symlink;
+    let dir = TempDir::new();
+    let version = |name: &str, metric: &str| {
+        std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        let config = format!(r#"[{{"name": "{metric}", "metric_type": "gauge", "custom_function": "square"}}]"#);
+        std::fs::write(dir.path().join(name).join("config.json"), config).unwrap();
+    };
+    // The layout of a ConfigMap volume: config.json -> ..data/config.json, ..data -> ..v1.
+    version("..v1", "first");
+    symlink("..v1", dir.path().join("..data")).unwrap();
+    symlink("..data/config.json", dir.path().join("config.json")).unwrap();
+    let path = dir.path().join("config.json");
+    let exporter =
+        Exporter::start(&["--config", path.to_str().unwrap(), "--namespace", "", "--interval", "1h", "--watch-config"]);
+    assert_eq!(exporter.sample("first"), Some(1.0));
+    let served = |metric: &str| {
+        poll(Duration::from_secs(15), || exporter.sample(metric))
+            .unwrap_or_else(|| panic!("{metric} not served after the change\nstderr:\n{}", exporter.stderr()))
+    };
+
+    // The kubelet's update: a new directory, a new link renamed over ..data.
+    version("..v2", "second");
+    symlink("..v2", dir.path().join("..data_tmp")).unwrap();
+    std::fs::rename(dir.path().join("..data_tmp"), dir.path().join("..data")).unwrap();
+    served("second");
+
+    // A broken file is rejected and the running config keeps serving; then a good one is taken.
+    std::fs::write(dir.path().join("..v2/config.json"), "[").unwrap();
+    poll(Duration::from_secs(15), || exporter.stderr().contains("reload rejected").then_some(()))
+        .expect("the broken config is rejected");
+    assert_eq!(exporter.sample("second"), Some(1.0));
+    std::fs::write(
+        dir.path().join("..v2/config.json"),
+        r#"[{"name": "third", "metric_type": "gauge", "custom_function": "square"}]"#,
+    )
+    .unwrap();
+    served("third");
+    assert!(exporter.stderr().contains("config file "), "{}", exporter.stderr());
 }

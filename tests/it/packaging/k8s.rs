@@ -3,23 +3,39 @@
 //! offline against the Kubernetes schemas (`kubernetes-validate --strict`), and each
 //! ServiceMonitor, which those schemas do not know, passes a structural check against the Service
 //! it selects; the pods are locked down; a config change renames the ConfigMap, so the pods roll;
-//! the binary, run with the very args and config the manifests give it, answers 200 on every probe,
+//! the probes are /-/healthy and /-/ready, --watch-config is on, the sidecar is a native sidecar, a
+//! PodDisruptionBudget never blocks a drain and a NetworkPolicy admits only scrapes; the images name
+//! a registry; the binary, run with the very args and config the manifests give it, answers 200 on every probe,
 //! annotation, Service and ServiceMonitor port and path, within the memory the manifests request;
 //! and the Makefile's Kubernetes targets call kubectl as their names say.
 //!
 //! The rendered YAML is turned into JSON by PyYAML, which comes with kubernetes-validate, so the
 //! tests need no YAML crate.
 
-use crate::support::{peak_rss, require_tool, root, run_command, tools_required, Exporter, TempDir};
+use crate::support::{peak_rss, require_tool, root, run_command, Exporter, TempDir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The kustomizations a user applies.
+/// The kustomizations a user applies, and the oldest Kubernetes release each needs
+/// (`docs/deployment.md`): native sidecars came with 1.29.
 const KUSTOMIZATIONS: [&str; 2] = ["k8s", "k8s/sidecar"];
 
-/// The image name in the manifests; kustomize's `images:` sets its tag.
+fn oldest_release(dir: &str) -> &'static str {
+    if dir.ends_with("sidecar") {
+        "1.29.0"
+    } else {
+        "1.25.0"
+    }
+}
+
+/// The image's name in the manifests, after the registry; kustomize's `images:` sets the registry
+/// and the tag.
 const IMAGE: &str = "test-metrics";
+
+/// The image the kustomizations name: the example registry that `make push REGISTRY=…` and the
+/// `images:` override replace, never a bare name that a cluster would pull from Docker Hub.
+const RENDERED_IMAGE: &str = "registry.example.com/team/test-metrics:latest";
 
 /// A kustomization rendered by `kubectl kustomize`: the YAML in a file, and its objects.
 struct Rendered {
@@ -57,8 +73,8 @@ fn yaml_to_json(path: &Path) -> Option<Vec<Value>> {
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let missing = stderr.contains("No module named 'yaml'");
-        assert!(missing && !tools_required(), "python3 YAML to JSON failed:\n{stderr}");
-        eprintln!("SKIPPED: PyYAML is not installed (python3 -m pip install kubernetes-validate)");
+        assert!(missing, "python3 YAML to JSON failed:\n{stderr}");
+        crate::support::missing("PyYAML (python3 -m pip install kubernetes-validate)");
         return None;
     }
     Some(serde_json::from_slice(&out.stdout).expect("JSON from python3"))
@@ -78,10 +94,17 @@ fn selects(selector: &Value, labels: &Value) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
+/// Every container of a pod template: the app's, and the init containers (native sidecars among them).
+fn all_containers(deployment: &Value) -> Vec<&Value> {
+    let pod = &deployment["spec"]["template"]["spec"];
+    let containers = pod["containers"].as_array().expect("containers");
+    containers.iter().chain(pod["initContainers"].as_array().into_iter().flatten()).collect()
+}
+
 /// The containers that run this project's image.
 fn exporter_containers(deployment: &Value) -> Vec<&Value> {
-    let containers = deployment["spec"]["template"]["spec"]["containers"].as_array().expect("containers");
-    containers.iter().filter(|c| c["image"].as_str().is_some_and(|i| i.split(':').next() == Some(IMAGE))).collect()
+    let ours = |image: &str| image.split(':').next().and_then(|repo| repo.rsplit('/').next()) == Some(IMAGE);
+    all_containers(deployment).into_iter().filter(|c| c["image"].as_str().is_some_and(ours)).collect()
 }
 
 /// The container port that `port` (a number or a port name) refers to, if the container declares it.
@@ -114,7 +137,7 @@ fn manifests_validate_against_the_kubernetes_schemas() {
         let Some(validate) = require_tool("kubernetes-validate") else { return };
         let custom = rendered.of_kind("ServiceMonitor").count();
         // The newest schemas the package ships, and the oldest release `docs/deployment.md` names.
-        for version in [None, Some("1.25.0")] {
+        for version in [None, Some(oldest_release(dir))] {
             let mut command = Command::new(&validate);
             command.arg("--strict");
             if let Some(v) = version {
@@ -209,7 +232,7 @@ fn pods_are_locked_down() {
             assert_eq!(pod["automountServiceAccountToken"], false, "{id}");
             assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{id}");
             assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{id}");
-            for container in pod["containers"].as_array().unwrap() {
+            for container in all_containers(deployment) {
                 let id = format!("{id}, container {}", container["name"]);
                 let security = &container["securityContext"];
                 assert_eq!(security["allowPrivilegeEscalation"], false, "{id}");
@@ -227,7 +250,7 @@ fn pods_are_locked_down() {
                 let user = user.or(pod["securityContext"]["runAsUser"].as_u64());
                 assert_eq!(user, Some(65534), "{id}: the exporter runs as the image's user 65534");
                 assert!(container.get("command").is_none(), "{id}: `command` would replace the image's entry point");
-                assert_eq!(container["image"], format!("{IMAGE}:latest"), "{id}");
+                assert_eq!(container["image"], RENDERED_IMAGE, "{id}");
             }
         }
     }
@@ -294,6 +317,9 @@ fn check_container(rendered: &Rendered, deployment: &Value, container: &Value, d
     args[config_at] = config_file.to_str().unwrap().to_string();
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let exporter = Exporter::start(&argv);
+    assert!(args.iter().any(|a| a == "--watch-config"), "{id}: a ConfigMap change must reach the exporter");
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/-/healthy", "{id}");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/-/ready", "{id}");
 
     let answers = |path: &str, what: &str| {
         let response = exporter.get(path);
@@ -351,6 +377,68 @@ fn check_container(rendered: &Rendered, deployment: &Value, container: &Value, d
     let peak = peak_rss(exporter.pid());
     eprintln!("{id}: peak RSS {} KiB, memory request {} KiB", peak / 1024, request / 1024);
     assert!(peak < request && request <= limit, "{id}: peak RSS {peak} B, request {request} B, limit {limit} B");
+
+    // With these args, a change to the mounted file is served without a restart.
+    std::fs::write(&config_file, r#"[{"name": "changed", "metric_type": "gauge", "custom_function": "square"}]"#)
+        .unwrap();
+    crate::support::poll(std::time::Duration::from_secs(15), || {
+        exporter.get("/metrics").text().contains("_changed 1\n").then_some(())
+    })
+    .unwrap_or_else(|| panic!("{id}: the changed config is not served\n{}", exporter.stderr()));
+}
+
+/// The sidecar is a native sidecar: an init container with `restartPolicy: Always`, which starts
+/// before the app, runs beside it and stops after it.
+#[test]
+fn the_sidecar_is_a_native_sidecar() {
+    let Some(rendered) = render("k8s/sidecar") else { return };
+    let deployment = rendered.of_kind("Deployment").next().expect("a Deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let init = pod["initContainers"].as_array().expect("initContainers");
+    let sidecar = init.iter().find(|c| c["name"] == "metrics-generator").expect("the exporter among initContainers");
+    assert_eq!(sidecar["restartPolicy"], "Always");
+    assert!(pod["containers"].as_array().unwrap().iter().all(|c| c["name"] != "metrics-generator"));
+    // The kustomization's comment names the volume to copy, and the Deployment has it.
+    let kustomization = std::fs::read_to_string(root().join("k8s/sidecar/kustomization.yaml")).unwrap();
+    let volume = sidecar["volumeMounts"][0]["name"].as_str().unwrap();
+    assert!(kustomization.contains(&format!("the `{volume}` volume")), "kustomization.yaml names another volume");
+}
+
+/// A PodDisruptionBudget covers the exporter's pods without blocking a drain, and a
+/// NetworkPolicy admits only scrapes: TCP to the metrics port from Prometheus, and no egress.
+#[test]
+fn disruption_budget_and_network_policy() {
+    let Some(rendered) = render("k8s") else { return };
+    let deployment = rendered.of_kind("Deployment").next().expect("a Deployment");
+    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    let replicas = deployment["spec"]["replicas"].as_u64().unwrap_or(1);
+    let exporter = exporter_containers(deployment)[0];
+
+    let budget = rendered.of_kind("PodDisruptionBudget").next().expect("a PodDisruptionBudget");
+    assert!(selects(&budget["spec"]["selector"]["matchLabels"], labels), "the budget selects the exporter's pods");
+    let spec = &budget["spec"];
+    let drainable = match (spec["maxUnavailable"].as_u64(), spec["minAvailable"].as_u64()) {
+        (Some(max), None) => max >= 1,
+        (None, Some(min)) => min < replicas,
+        _ => false,
+    };
+    assert!(drainable, "the budget would block every drain of {replicas} replica(s): {spec}");
+
+    let policy = rendered.of_kind("NetworkPolicy").next().expect("a NetworkPolicy");
+    let spec = &policy["spec"];
+    assert!(selects(&spec["podSelector"]["matchLabels"], labels), "the policy selects the exporter's pods");
+    assert_eq!(spec["policyTypes"], serde_json::json!(["Ingress", "Egress"]));
+    assert!(spec["egress"].as_array().is_none_or(|e| e.is_empty()), "the exporter needs no egress");
+    let rules = spec["ingress"].as_array().expect("ingress rules");
+    assert!(!rules.is_empty());
+    for rule in rules {
+        let from = rule["from"].as_array().expect("every rule names its sources");
+        assert!(!from.is_empty(), "a rule without sources admits everyone");
+        for port in rule["ports"].as_array().expect("every rule names its ports") {
+            assert_eq!(port["protocol"], "TCP");
+            assert_eq!(container_port(exporter, &port["port"]), Some(8000), "only the metrics port: {port}");
+        }
+    }
 }
 
 /// The index of the value of `flag` in `args` (`--flag value`) and that value.
@@ -423,6 +511,14 @@ fn make_kubernetes_targets_drive_kubectl() {
     let common = [kubectl_var.as_str(), "NAMESPACE=it-ns", "REGISTRY=registry.example.com/team", "IMAGE_TAG=v1"];
     let calls = || std::fs::read_to_string(dir.path().join("calls")).unwrap_or_default();
     let applied = || yaml_to_json(&dir.path().join("stdin.yaml"));
+
+    // Without REGISTRY there is no image to name: deploy says so and kubectl is not called.
+    let out = run_command(
+        Command::new("make").current_dir(root()).args(["-s", "deploy", &kubectl_var]).env_remove("MAKEFLAGS"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: make deploy needs REGISTRY"));
+    assert_eq!(calls(), "");
 
     make(&[&["deploy", "SERVICE_MONITOR=0"], &common[..]].concat());
     assert_eq!(calls(), "apply -f -\n");

@@ -10,7 +10,7 @@ const OK: &str = r#""metric_type": "gauge", "custom_function": "square""#;
 fn cases() -> Vec<(String, &'static str)> {
     let entry = |extra: &str| format!(r#"[{{"name": "a", {OK}{extra}}}]"#);
     vec![
-        ("[\n  {\"name\": \"a\",}\n]".into(), "line 2, column 16: invalid JSON: trailing comma"),
+        ("[\n  {\"name\": \"a\",}\n]".into(), "line 2, column 15: invalid JSON: trailing comma (JSON allows none after the last item of an array or object)"),
         ("[{\"name\": \"a\"".into(), "line 1, column 13: invalid JSON: EOF while parsing an object"),
         (r#"[{"name": 5, "metric_type": "gauge", "custom_function": "square"}]"#.into(), "entry 0: field \"name\": expected a string, got a number (5)"),
         (entry(r#", "reset_interval": "10""#), "entry 0 (\"a\"): field \"reset_interval\": expected an integer ≥ 0, got a string (\"10\")"),

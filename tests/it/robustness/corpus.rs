@@ -253,3 +253,79 @@ fn a_config_of_100_000_entries_loads_serves_and_reloads_in_bounded_time() {
         reload_started.elapsed()
     );
 }
+
+/// How the binary judged a config: accepted, or refused with its exit status and `error:` line.
+type Verdict = Result<(), (Option<i32>, String)>;
+
+/// `--check-config` with `flags`.
+fn check_verdict(path: &str, flags: &[&str]) -> Verdict {
+    let mut args = vec!["--check-config", "--config", path];
+    args.extend_from_slice(flags);
+    let (out, _) = run_within(&args, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panic"), "{args:?} panicked:\n{stderr}");
+    match out.status.success() {
+        true => Ok(()),
+        false => Err((out.status.code(), error_line(&stderr))),
+    }
+}
+
+/// Serving with `flags`: accepted once it logs `listening on`, refused when it exits before.
+fn serve_verdict(path: &str, flags: &[&str]) -> Verdict {
+    let mut child = Command::new(bin())
+        .args(["--config", path, "--listen-address", "127.0.0.1:0"])
+        .args(flags)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = String::new();
+    // Lines until `listening on` (then the process is killed) or the end of stderr (it exited).
+    for line in std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap())) {
+        let line = line.expect("stderr line");
+        if line.contains("listening on http://") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(());
+        }
+        stderr.push_str(&line);
+        stderr.push('\n');
+    }
+    let status = child.wait().expect("wait");
+    assert!(!stderr.contains("panic"), "serving {path} {flags:?} panicked:\n{stderr}");
+    Err((status.code(), error_line(&stderr)))
+}
+
+fn error_line(stderr: &str) -> String {
+    stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or(stderr).to_string()
+}
+
+/// `--check-config` runs every check that serving runs, with the same flags: for every config of
+/// the corpus, with start-up and with wall-clock alignment, both accept it or both refuse it
+/// with the same message. (With `--align wall-clock`, a `random_walk` without `reset_interval`
+/// cannot be fast-forwarded to the clock's tick: serving refuses it, and so must the check.)
+#[test]
+fn check_config_agrees_with_serving_on_the_whole_corpus() {
+    let _heavy = crate::support::heavy();
+    let files: Vec<PathBuf> = corpus("bad").into_iter().chain(corpus("good")).collect();
+    let mut refused_only_on_the_clock = Vec::new();
+    for path in &files {
+        let shown = path.to_str().unwrap();
+        let mut verdicts = Vec::new();
+        for flags in [&["--interval", "15s"][..], &["--interval", "15s", "--align", "wall-clock"][..]] {
+            let check = check_verdict(shown, flags);
+            let serve = serve_verdict(shown, flags);
+            assert_eq!(check, serve, "{shown} {flags:?}: --check-config and serving disagree");
+            verdicts.push(check);
+        }
+        if verdicts[0].is_ok() && verdicts[1].is_err() {
+            refused_only_on_the_clock.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(
+        refused_only_on_the_clock.contains(&"random-walk-without-reset.json".to_string()),
+        "the corpus lacks a config that only wall-clock alignment refuses: {refused_only_on_the_clock:?}"
+    );
+}

@@ -106,6 +106,10 @@ fn a_stalled_ticker_makes_health_answer_503_while_scrapes_go_on() {
         std::thread::sleep(Duration::from_millis(10));
     };
     assert_eq!(unhealthy.json()["status"], "unhealthy");
+    // The liveness probe says so too, so Kubernetes restarts a stuck exporter; readiness stays,
+    // since the last values are still served.
+    assert_eq!(get("/-/healthy").status, 503);
+    assert_eq!(get("/-/ready").status, 200);
     // The ticker is stuck inside a function, yet /metrics answers at once with the last values.
     let started = Instant::now();
     let metrics = get("/metrics");

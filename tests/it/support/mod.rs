@@ -72,10 +72,27 @@ pub fn require(available: bool, what: &str) -> bool {
     available
 }
 
-/// Fails the test when tools are required, else says why it is skipped.
-fn missing(what: &str) {
+/// Where each skip is recorded, one line per skipped test, so that `make test` can list them at the
+/// end: a skip must never pass for a pass. `make test` names the file in `SKIPPED_TESTS_FILE`.
+pub const SKIPPED_FILE: &str = "target/skipped-tests.txt";
+
+/// Fails the test when tools are required, else says why it is skipped and records the skip in
+/// [`SKIPPED_FILE`] (the test's name and what is missing).
+pub fn missing(what: &str) {
     assert!(!tools_required(), "{what} is required (REQUIRE_TOOLS=1 or CI=true) but missing; .ci/run installs it");
     eprintln!("SKIPPED: {what} is not installed (set REQUIRE_TOOLS=1 to make this a failure)");
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let line = format!("{test}: {what} is not installed\n");
+    // One write of one short line in append mode: lines of tests running in parallel do not mix.
+    let file = std::env::var_os("SKIPPED_TESTS_FILE").map_or_else(|| root().join(SKIPPED_FILE), PathBuf::from);
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .and_then(|mut file| file.write_all(line.as_bytes()));
+    if let Err(e) = appended {
+        eprintln!("cannot record the skip in {SKIPPED_FILE}: {e}");
+    }
 }
 
 /// Tests that load the machine (the abuse, load and soak tests and the biggest configs) run one
