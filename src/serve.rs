@@ -99,8 +99,25 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let state = Arc::new(prepare(args, &registry)?);
     let (series, source) = {
         let snapshot = state.snapshot();
-        (snapshot.config.series(), snapshot.config.source.clone())
+        (snapshot.config.served(), snapshot.config.source.clone())
     };
+    if let Some(shard) = args.shard {
+        log::info!(
+            "shard {}/{}: serving {series} of the config's {} series",
+            shard.index,
+            shard.count,
+            state.snapshot().config.series()
+        );
+        if series == 0 {
+            // Not an error: a StatefulSet scaled past the config's size has idle replicas, whose
+            // /metrics holds only the exporter's own metrics.
+            log::warn!(
+                "shard {}/{} has no series: /metrics will hold only the exporter's own",
+                shard.index,
+                shard.count
+            );
+        }
+    }
     let listen_error =
         |e: &dyn std::fmt::Display| Error::Listen { address: args.listen.to_string(), message: e.to_string() };
     let listener = bind(args.listen).map_err(|e| listen_error(&e))?;

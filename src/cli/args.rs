@@ -2,7 +2,7 @@
 //! [`Args`], so the rest of the program only sees valid values.
 
 use super::preview::MAX_TICKS;
-use crate::config::{Options, DEFAULT_MAX_SERIES};
+use crate::config::{Options, Shard, DEFAULT_MAX_SERIES};
 use crate::error::Error;
 use crate::names::{is_metric_name, DEFAULT_NAMESPACE};
 use crate::time::{parse_duration, parse_time, Align};
@@ -47,6 +47,8 @@ pub struct Args {
     pub namespace: String,
     /// `--max-series`: the most series a config may expand to.
     pub max_series: u64,
+    /// `--shard K/N`: serve only the series whose global number is K mod N.
+    pub shard: Option<Shard>,
     /// `--max-connections`: the most client connections open at once.
     pub max_connections: usize,
     /// `--request-head-timeout`: a request head must arrive within this time of its first byte.
@@ -61,7 +63,7 @@ pub struct Args {
 impl Args {
     /// What loading a config depends on besides the file.
     pub fn config_options(&self) -> Options {
-        Options { namespace: self.namespace.clone(), max_series: self.max_series }
+        Options { namespace: self.namespace.clone(), max_series: self.max_series, shard: self.shard }
     }
 }
 
@@ -94,6 +96,9 @@ Flags:
   --namespace NS              prefix of every metric name (NS_name); \"\" for none
                               (default: test_metrics)
   --max-series N              the most series a config may expand to (default: 1000000)
+  --shard K/N                 serve only the series whose number over the whole config is K
+                              modulo N (0 <= K < N); K may be `hostname`: the number after
+                              the host name's last `-`, a StatefulSet pod's ordinal
   --max-connections N         the most client connections open at once; when full, a new one
                               closes the one waiting longest for a request (default: 256)
   --request-head-timeout DURATION
@@ -212,6 +217,7 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let align = value(&mut p, "--align")?;
     let namespace = value(&mut p, "--namespace")?;
     let max_series = value(&mut p, "--max-series")?;
+    let shard = value(&mut p, "--shard")?;
     let max_connections = value(&mut p, "--max-connections")?;
     let head_timeout = value(&mut p, "--request-head-timeout")?;
     let idle_timeout = value(&mut p, "--keep-alive-timeout")?;
@@ -261,6 +267,7 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         )));
     }
 
+    let shard = shard.map(|s| parse_shard(&s, host_name)).transpose().map_err(usage)?;
     let max_series = match max_series {
         None => DEFAULT_MAX_SERIES,
         Some(s) => s
@@ -297,12 +304,45 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         align,
         namespace,
         max_series,
+        shard,
         max_connections,
         head_timeout,
         idle_timeout,
         verbose,
         watch_config,
     })
+}
+
+/// `K/N` or `hostname/N` (with the host name that `host_name` reads) into a shard.
+fn parse_shard(s: &str, host_name: fn() -> Option<String>) -> Result<Shard, String> {
+    let bad = || format!("--shard: {s:?} is not K/N (e.g. 0/3) or hostname/N");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let count: u64 = n.trim().parse().map_err(|_| bad())?;
+    if count == 0 {
+        return Err(format!("--shard: {s:?}: N must be at least 1"));
+    }
+    let index: u64 = if k == "hostname" {
+        let host = host_name().ok_or_else(|| "--shard hostname/N: the host name cannot be read".to_string())?;
+        let ordinal = host.rsplit_once('-').map(|(_, n)| n).unwrap_or("");
+        ordinal.parse().map_err(|_| {
+            format!("--shard hostname/N: the host name {host:?} does not end in -NUMBER (a StatefulSet pod's ordinal)")
+        })?
+    } else {
+        k.trim().parse().map_err(|_| bad())?
+    };
+    if index >= count {
+        return Err(format!("--shard: {s:?}: K must be less than N (shards are numbered 0 to {})", count - 1));
+    }
+    Ok(Shard { index, count })
+}
+
+/// The host name: `HOSTNAME` from the environment (Kubernetes sets it to the pod's name), else
+/// the kernel's.
+fn host_name() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()))
 }
 
 /// The flag of `--help` nearest to `given` (`--intervall` → `--interval`), when it is near enough

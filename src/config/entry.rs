@@ -140,6 +140,8 @@ pub struct Entry {
     pub churn: Option<Churn>,
     /// Seeded noise added to the value (gauges) or the location (histograms, summaries).
     pub jitter: Option<Jitter>,
+    /// The series this process serves: all, or those of its shard.
+    pub served: Served,
     /// The HELP text as written, unescaped; see [`Entry::help`] for the one served.
     pub help: Option<String>,
     /// Makes the generators of this series.
@@ -206,7 +208,7 @@ impl Entry {
     /// that all its series share.
     pub fn value_count(&self) -> u64 {
         if self.per_series {
-            self.series
+            self.served.count
         } else {
             1
         }
@@ -231,7 +233,7 @@ impl Entry {
     /// restarts on its own, else one for all (shared values, or lanes).
     pub fn cycle_start_count(&self) -> u64 {
         if self.per_series && self.lanes.is_none() {
-            self.series
+            self.served.count
         } else {
             1
         }
@@ -492,12 +494,48 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
         observe: types.observe,
         states: types.states,
         exemplars: types.exemplars,
+        served: Served::all(series),
         active: lifecycle.active,
         churn: lifecycle.churn,
         jitter: lifecycle.jitter,
         help,
         factory,
     })
+}
+
+/// Which of an entry's series this process serves: series `first`, `first + stride`, … (`count`
+/// of them). All of them unless the process is one shard of several (`--shard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Served {
+    pub first: u64,
+    pub stride: u64,
+    pub count: u64,
+}
+
+impl Served {
+    /// Every one of `series` series.
+    pub fn all(series: u64) -> Served {
+        Served { first: 0, stride: 1, count: series }
+    }
+
+    /// The series of an entry of `series` series, the first numbered `base` over the whole
+    /// config, whose global number is `shard.index` modulo `shard.count`.
+    pub fn of_shard(base: u64, series: u64, shard: super::Shard) -> Served {
+        let n = shard.count;
+        let first = (shard.index + n - base % n) % n;
+        let count = if first >= series { 0 } else { (series - first - 1) / n + 1 };
+        Served { first, stride: n, count }
+    }
+
+    /// The series number (within the entry) of served series `j`.
+    pub fn k(&self, j: u64) -> u64 {
+        self.first + j * self.stride
+    }
+
+    /// Whether series `k` is one of these.
+    pub fn contains(&self, k: u64) -> bool {
+        k >= self.first && (k - self.first) % self.stride == 0 && (k - self.first) / self.stride < self.count
+    }
 }
 
 /// The name an info metric's samples carry: the family name with `_info`, unless it has it.

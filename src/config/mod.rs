@@ -14,7 +14,7 @@ mod native;
 mod tests;
 mod types;
 
-pub use entry::{Entry, Kind, LabelValues, NO_FUNCTION};
+pub use entry::{Entry, Kind, LabelValues, Served, NO_FUNCTION};
 pub use lifecycle::{Active, Churn, Jitter};
 pub use native::{NativeCounts, NativeSchema, DEFAULT_ZERO_THRESHOLD};
 pub use types::{state_index, ObservationCount, Observe, DEFAULT_BUCKETS, DEFAULT_QUANTILES, MAX_OBSERVATIONS};
@@ -42,6 +42,16 @@ pub struct Options {
     pub namespace: String,
     /// The most series a config may expand to (`--max-series`).
     pub max_series: u64,
+    /// `--shard K/N`: serve only the series whose global number is K mod N.
+    pub shard: Option<Shard>,
+}
+
+/// One of N shards: the series whose global number g (0, 1, … over the whole config, in serving
+/// order) has g mod `count` = `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
 }
 
 /// The default of `--max-series`.
@@ -49,7 +59,7 @@ pub const DEFAULT_MAX_SERIES: u64 = 1_000_000;
 
 impl Default for Options {
     fn default() -> Self {
-        Options { namespace: DEFAULT_NAMESPACE.into(), max_series: DEFAULT_MAX_SERIES }
+        Options { namespace: DEFAULT_NAMESPACE.into(), max_series: DEFAULT_MAX_SERIES, shard: None }
     }
 }
 
@@ -58,12 +68,26 @@ pub struct Config {
     /// The file it came from, or [`EMBEDDED_NAME`].
     pub source: String,
     pub entries: Vec<Entry>,
+    /// The shard this process serves, if it is one of several.
+    pub shard: Option<Shard>,
 }
 
 impl Config {
-    /// How many series the config serves in all.
+    /// How many series the config has in all (every shard's together).
     pub fn series(&self) -> u64 {
         self.entries.iter().map(|e| e.series).sum()
+    }
+
+    /// How many series this process serves: all of them, or its shard's.
+    pub fn served(&self) -> u64 {
+        self.entries.iter().map(|e| e.served.count).sum()
+    }
+
+    /// The config's entries grouped into families (by sample name), in serving order: each
+    /// family in the order of its first entry, its entries in config order. Through a map by
+    /// name, so that 100,000 families take linear time.
+    pub fn families_in_order(&self) -> Vec<Vec<usize>> {
+        families_in_order(&self.entries)
     }
 }
 
@@ -127,7 +151,40 @@ pub fn parse(text: &str, source: &str, options: &Options, registry: &Registry) -
         conflicts.add(index, &entry);
         entries.push(entry);
     }
-    Ok(Config { source: source.to_string(), entries })
+    if let Some(shard) = options.shard {
+        assign_shard(&mut entries, shard);
+    }
+    Ok(Config { source: source.to_string(), entries, shard: options.shard })
+}
+
+/// Gives each entry the series of `shard`: global numbers run over the entries in serving order
+/// (see [`Config::families_in_order`]), and within an entry over its series.
+fn assign_shard(entries: &mut [Entry], shard: Shard) {
+    let mut base: u64 = 0;
+    for family in families_in_order(entries) {
+        for index in family {
+            let entry = &mut entries[index];
+            entry.served = Served::of_shard(base, entry.series, shard);
+            base = base.saturating_add(entry.series);
+        }
+    }
+}
+
+/// The entries grouped into families by sample name, in serving order (see
+/// [`Config::families_in_order`]).
+fn families_in_order(entries: &[Entry]) -> Vec<Vec<usize>> {
+    let mut families: Vec<Vec<usize>> = Vec::new();
+    let mut family_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, entry) in entries.iter().enumerate() {
+        match family_of.entry(entry.sample_name()) {
+            std::collections::hash_map::Entry::Occupied(f) => families[*f.get()].push(index),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(families.len());
+                families.push(vec![index]);
+            }
+        }
+    }
+    families
 }
 
 /// `entry 2 ("jobs_done")`, or `entry 2` when it has no usable name.

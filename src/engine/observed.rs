@@ -16,7 +16,7 @@ pub(super) fn tick(entry: &Entry, series: &Series, n: u64, part: &mut Part) {
     for (slot, (chunk, &value)) in part.observed.chunks_mut(observe.width()).zip(part.values.iter()).enumerate() {
         let start = series.cycle_start(slot);
         // With jitter each series has a slot of its own (see `Entry::per_series`).
-        let value = value + entry.jitter.map_or(0.0, |j| j.at(slot as u64, n));
+        let value = value + entry.jitter.map_or(0.0, |j| j.at(entry.served.k(slot as u64), n));
         observe.accumulate(chunk, value, n - start + 1, n, start == n);
         if let Some(native) = part.native.get_mut(slot) {
             observe.accumulate_native(native, value, n - start + 1, n, start == n);

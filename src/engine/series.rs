@@ -19,7 +19,7 @@
 //! given its entry's part of it, one value per unit ([`Entry::value_count`]).
 
 use super::sequence::{Budget, Exhausted, Restart, Sequence};
-use crate::config::Entry;
+use crate::config::{Entry, Served};
 use crate::functions::Lanes;
 use std::sync::Arc;
 
@@ -29,8 +29,8 @@ pub struct Series(Drive);
 enum Drive {
     /// One sequence for all series, or one per series.
     Sequences(Vec<Sequence>),
-    /// Series 0's sequence, and lanes for the others.
-    Lanes { lead: Sequence, lanes: Arc<dyn Lanes>, count: u64 },
+    /// Series 0's sequence, and lanes for the series served (series 0's value is the lead's).
+    Lanes { lead: Sequence, lanes: Arc<dyn Lanes>, served: Served },
 }
 
 /// A restart that [`Series::advance`] reports.
@@ -46,9 +46,11 @@ impl Series {
     pub fn new(entry: &Entry) -> Self {
         match &entry.lanes {
             Some(lanes) if entry.per_series => {
-                Series(Drive::Lanes { lead: Sequence::of(entry, 0), lanes: lanes.clone(), count: entry.series })
+                Series(Drive::Lanes { lead: Sequence::of(entry, 0), lanes: lanes.clone(), served: entry.served })
             }
-            _ => Series(Drive::Sequences((0..entry.value_count()).map(|k| Sequence::of(entry, k)).collect())),
+            _ => Series(Drive::Sequences(
+                (0..entry.value_count()).map(|j| Sequence::of(entry, entry.served.k(j))).collect(),
+            )),
         }
     }
 
@@ -59,7 +61,7 @@ impl Series {
             Drive::Sequences(sequences) => {
                 Drive::Sequences(sequences.into_iter().map(|s| s.starting_at(first)).collect())
             }
-            Drive::Lanes { lead, lanes, count } => Drive::Lanes { lead: lead.starting_at(first), lanes, count },
+            Drive::Lanes { lead, lanes, served } => Drive::Lanes { lead: lead.starting_at(first), lanes, served },
         })
     }
 
@@ -67,7 +69,7 @@ impl Series {
     pub fn value_count(&self) -> usize {
         match &self.0 {
             Drive::Sequences(sequences) => sequences.len(),
-            Drive::Lanes { count, .. } => *count as usize,
+            Drive::Lanes { served, .. } => served.count as usize,
         }
     }
 
@@ -110,12 +112,12 @@ impl Series {
                     *value = sequence.value();
                 }
             }
-            Drive::Lanes { lead, lanes, .. } => {
+            Drive::Lanes { lead, lanes, served } => {
                 let from = lead.position();
                 if let Some(why) = lead.advance(n) {
                     restarted(Restarted { series: None, why });
                 }
-                follow(lead, lanes.as_ref(), from, values);
+                follow(lead, lanes.as_ref(), served, from, values);
             }
         }
     }
@@ -132,13 +134,13 @@ impl Series {
                 }
                 Ok(())
             }
-            Drive::Lanes { lead, lanes, .. } => {
+            Drive::Lanes { lead, lanes, served } => {
                 // The lead spends the budget of one series, as each of the others would: their
                 // sequences would take the same steps. Following it costs them no more than it
                 // did (see `follow`), so every series keeps within a budget of its own.
                 let from = lead.position();
                 lead.skip_to(target, &mut Budget::new(budget))?;
-                follow(lead, lanes.as_ref(), from, values);
+                follow(lead, lanes.as_ref(), served, from, values);
                 Ok(())
             }
         }
@@ -159,25 +161,25 @@ impl Series {
                     *value = sequence.value();
                 }
             }
-            Drive::Lanes { lead, lanes, .. } => {
+            Drive::Lanes { lead, lanes, served } => {
                 // Where the budget ran out the lead is in that tick's exact state: the others
                 // follow it there, and all go on together.
                 let from = lead.position();
                 let _ = lead.skip_to(target, &mut Budget::new(budget));
-                follow(lead, lanes.as_ref(), from, values);
+                follow(lead, lanes.as_ref(), served, from, values);
                 while lead.tick() < target {
                     let from = lead.position();
                     lead.advance(lead.tick() + 1);
-                    follow(lead, lanes.as_ref(), from, values);
+                    follow(lead, lanes.as_ref(), served, from, values);
                 }
             }
         }
     }
 }
 
-/// After the lead moved from position `from` to its current one, writes its value into
-/// `values[0]` and brings the other series' values (`values[1..]`, at position `from`) to that
-/// position.
+/// After the lead moved from position `from` to its current one, brings the values of the
+/// series served (`values[j]` is series `served.k(j)`'s, at position `from`) to that position:
+/// series 0's is the lead's own value, the others' come from the lanes.
 ///
 /// A series' value depends on its position alone (lanes are offered only by functions that do
 /// not read the tick number, and a restart replays a cycle exactly), so a value at the same
@@ -186,22 +188,22 @@ impl Series {
 /// way each series computes no more values than the lead replayed to get there: a lead of such a
 /// function changes position only by computing a value (whole periods it jumps leave its position
 /// as it was), and reaching position p after a restart took it p values.
-fn follow(lead: &Sequence, lanes: &dyn Lanes, from: u64, values: &mut [f64]) {
+fn follow(lead: &Sequence, lanes: &dyn Lanes, served: &Served, from: u64, values: &mut [f64]) {
     let to = lead.position();
-    let Some((first, others)) = values.split_first_mut() else { return };
-    *first = lead.value();
-    if to == 0 || to == from {
-        return;
-    }
-    let lanes_of = (1..).zip(others.iter_mut());
-    if !lanes.reads_previous() {
-        for (k, value) in lanes_of {
-            *value = lanes.value(k, to, f64::NAN);
+    for (j, value) in values.iter_mut().enumerate() {
+        let k = served.k(j as u64);
+        if k == 0 {
+            *value = lead.value();
+            continue;
         }
-        return;
-    }
-    let start = if from >= 1 && to > from { from + 1 } else { 1 };
-    for (k, value) in lanes_of {
+        if to == 0 || to == from {
+            continue;
+        }
+        if !lanes.reads_previous() {
+            *value = lanes.value(k, to, f64::NAN);
+            continue;
+        }
+        let start = if from >= 1 && to > from { from + 1 } else { 1 };
         let mut v = *value;
         for i in start..=to {
             v = lanes.value(k, i, v);

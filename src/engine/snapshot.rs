@@ -88,7 +88,7 @@ pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot
         // Ticks this process has run, whatever the tick numbers (see docs/ground-truth.md, Aligned ticks).
         ticks: if engine.first == 0 { 0 } else { engine.ticks - engine.first + 1 },
         // The series served at this tick: those of the entries active now.
-        series: engine.config.entries.iter().filter(|e| e.active_at(engine.ticks)).map(|e| e.series).sum(),
+        series: engine.config.entries.iter().filter(|e| e.active_at(engine.ticks)).map(|e| e.served.count).sum(),
         reload_ok: engine.reload_ok,
         reload_success_time: engine.reload_success_time,
         started,

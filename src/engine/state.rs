@@ -22,7 +22,7 @@ use super::series::{Restarted, Series};
 use super::snapshot::{snapshot_of, Snapshot};
 use super::{cannot_fast_forward, FAST_FORWARD_BUDGET};
 use crate::config::NativeCounts;
-use crate::config::{Config, Entry};
+use crate::config::{Config, Entry, Shard};
 use crate::error::Error;
 use crate::exposition::Catalog;
 use crate::time::{now_ms, Align, Grid};
@@ -74,7 +74,10 @@ pub(super) struct Published {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Health {
     pub healthy: bool,
+    /// The series this process serves (its shard's, with `--shard`).
     pub series: u64,
+    /// `--shard`, when this process is one of several.
+    pub shard: Option<Shard>,
     /// The tick being served (see [`Snapshot::ticks`]).
     pub ticks: u64,
     /// Unix time of that tick on its grid, in seconds.
@@ -296,7 +299,8 @@ impl State {
         let since_last_tick = last_tick.elapsed();
         Health {
             healthy: since_last_tick <= self.interval * 2,
-            series: snapshot.config.series(),
+            series: snapshot.config.served(),
+            shard: snapshot.config.shard,
             ticks: snapshot.ticks,
             tick_time: self.grid.seconds(snapshot.ticks),
             align: self.align,
@@ -327,7 +331,7 @@ pub(super) fn fast_forward(
     let forwarded = series.fast_forward(n, FAST_FORWARD_BUDGET, part.values).and_then(|()| {
         let Some(observe) = &entry.observe else { return Ok(()) };
         for (slot, chunk) in part.observed.chunks_mut(observe.width()).enumerate() {
-            let replay = Replay::at(entry, slot as u64, 1, n, &mut Budget::new(FAST_FORWARD_BUDGET))?;
+            let replay = Replay::at(entry, entry.served.k(slot as u64), 1, n, &mut Budget::new(FAST_FORWARD_BUDGET))?;
             chunk.copy_from_slice(replay.observed());
             if let Some(native) = part.native.get_mut(slot) {
                 *native = replay.native().clone();

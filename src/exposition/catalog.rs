@@ -4,7 +4,7 @@
 use super::protobuf::ProtoCatalog;
 use super::self_metrics;
 use super::{escape_label_value, families, format_value, lines, Format, LineValue, TickValues};
-use crate::config::{state_index, Active, Churn, Config, Entry, Jitter, Kind, LabelValues, Observe};
+use crate::config::{state_index, Active, Churn, Config, Entry, Jitter, Kind, LabelValues, Observe, Served};
 use crate::names::counter_family_name;
 use crate::splitmix::SplitMix64;
 
@@ -49,6 +49,8 @@ struct EntryLines {
     /// `…_created` for counters, histograms and summaries, served in OpenMetrics only.
     created_name: Option<String>,
     count: u64,
+    /// Which series are served: series `served.k(j)` for j in 0..count.
+    served: Served,
     /// The series' own labels, without the closing brace: `{a="x",b="` `<value of b>` `"`;
     /// empty when the entry has none.
     segments: Vec<Segment>,
@@ -163,7 +165,8 @@ impl EntryLines {
             width: observe.map_or(0, Observe::width),
             lines,
             created_name,
-            count: entry.series,
+            count: entry.served.count,
+            served: entry.served,
             segments,
             exemplars,
             states: entry.states.len(),
@@ -305,12 +308,13 @@ impl Catalog {
                 // When the series of an entry share their values, each line's is formatted once.
                 let mut cached = vec![([0u8; 32], 0usize); lines.lines.len()];
                 let (mut created, mut created_len) = ([0u8; 32], 0);
-                for k in 0..lines.count {
-                    let slot = if lines.per_series { k as usize } else { 0 };
+                for j in 0..lines.count {
+                    let k = lines.served.k(j);
+                    let slot = if lines.per_series { j as usize } else { 0 };
                     let value = values.values[lines.index + slot] + lines.jitter.map_or(0.0, |j| j.at(k, tick));
                     let start = lines.observed_index + slot * lines.width;
                     let observed = &values.observed[start..start + lines.width];
-                    if k == 0 || lines.per_series {
+                    if j == 0 || lines.per_series {
                         for (line, (text, len)) in lines.lines.iter().zip(cached.iter_mut()) {
                             let v = match line.value {
                                 LineValue::Value => value,
@@ -321,8 +325,8 @@ impl Catalog {
                             *len = copy_into(text, format_value(v, &mut floats, &mut ints));
                         }
                     }
-                    let cycle = lines.cycle_index + if lines.own_cycles { k as usize } else { 0 };
-                    if k == 0 || lines.own_cycles {
+                    let cycle = lines.cycle_index + if lines.own_cycles { j as usize } else { 0 };
+                    if j == 0 || lines.own_cycles {
                         let time = values.clock.seconds(values.cycle_starts[cycle]);
                         created_len = copy_into(&mut created, format_value(time, &mut floats, &mut ints));
                     }

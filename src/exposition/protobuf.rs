@@ -10,7 +10,9 @@
 //! asks for them, their native buckets; info metrics and statesets are gauges.
 
 use super::TickValues;
-use crate::config::{state_index, Active, Churn, Config, Entry, Jitter, Kind, LabelValues, NativeCounts, NativeSchema};
+use crate::config::{
+    state_index, Active, Churn, Config, Entry, Jitter, Kind, LabelValues, NativeCounts, NativeSchema, Served,
+};
 use crate::exposition::families;
 use crate::names::SELF_PREFIX;
 
@@ -46,7 +48,8 @@ struct ProtoEntry {
     observed_index: usize,
     width: usize,
     native_index: usize,
-    count: u64,
+    /// Which series are served: series `served.k(j)` for j in 0..served.count.
+    served: Served,
     kind: Kind,
     /// A histogram's bucket bounds or a summary's quantiles.
     points: Vec<f64>,
@@ -115,7 +118,8 @@ impl ProtoCatalog {
             family.clear();
             family.extend_from_slice(&proto.header);
             for entry in proto.entries.iter().filter(|e| e.active.map_or(true, |a| a.at(tick))) {
-                for k in 0..entry.count {
+                for j in 0..entry.served.count {
+                    let k = entry.served.k(j);
                     let lines = if entry.kind == Kind::Stateset { entry.states.len() } else { 1 };
                     for line in 0..lines {
                         metric.clear();
@@ -123,7 +127,7 @@ impl ProtoCatalog {
                         if entry.kind == Kind::Stateset {
                             metric.extend_from_slice(&entry.states[line]);
                         }
-                        entry.write_value(k, line, values, &mut metric, &mut scratch);
+                        entry.write_value(j, k, line, values, &mut metric, &mut scratch);
                         bytes_field(&mut family, 4, &metric);
                     }
                 }
@@ -198,7 +202,7 @@ impl ProtoEntry {
             observed_index,
             width: observe.map_or(0, |o| o.width()),
             native_index,
-            count: entry.series,
+            served: entry.served,
             kind: entry.kind,
             points: observe.map(|o| o.points.clone()).unwrap_or_default(),
             native: observe.and_then(|o| o.native),
@@ -229,12 +233,12 @@ impl ProtoEntry {
         }
     }
 
-    /// Appends the value field of series `k` (line `line` of a stateset): `gauge`, `counter`,
-    /// `summary` or `histogram`.
-    fn write_value(&self, k: u64, line: usize, values: &TickValues, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
-        let slot = if self.per_series { k as usize } else { 0 };
-        let value = values.values[self.index + slot] + self.jitter.map_or(0.0, |j| j.at(k, values.tick));
-        let cycle = self.cycle_index + if self.own_cycles { k as usize } else { 0 };
+    /// Appends the value field of served series `j`, series `k` (line `line` of a stateset):
+    /// `gauge`, `counter`, `summary` or `histogram`.
+    fn write_value(&self, j: u64, k: u64, line: usize, values: &TickValues, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
+        let slot = if self.per_series { j as usize } else { 0 };
+        let value = values.values[self.index + slot] + self.jitter.map_or(0.0, |jitter| jitter.at(k, values.tick));
+        let cycle = self.cycle_index + if self.own_cycles { j as usize } else { 0 };
         let created_ms = values.clock.time_ms(values.cycle_starts[cycle]);
         let observed = &values.observed[self.observed_index + slot * self.width..][..self.width];
         scratch.clear();

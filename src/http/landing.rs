@@ -16,7 +16,7 @@ pub(super) fn page(snapshot: &Snapshot) -> String {
         rows.push_str(&format!(
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             html(&entry.describe_series()),
-            entry.series,
+            entry.served.count,
             entry.kind.as_str(),
             html(&entry.function),
             value,

@@ -117,6 +117,7 @@ fn health(state: &State) -> Reply {
         "interval_seconds": h.interval.as_secs_f64(),
         "last_tick_seconds_ago": h.since_last_tick.as_secs_f64(),
         "version": VERSION,
+        "shard": h.shard.map(|s| format!("{}/{}", s.index, s.count)),
     });
     let status = if h.healthy { 200 } else { 503 };
     reply(status, "application/json", Body::Owned(format!("{body}\n").into_bytes()))

@@ -101,7 +101,7 @@ struct Request<'a> {
 }
 
 /// The parameters a request may have.
-const PARAMETERS: [&str; 7] = ["metric", "time", "start", "end", "step", "increase", "histogram_quantile"];
+const PARAMETERS: [&str; 8] = ["metric", "time", "start", "end", "step", "increase", "histogram_quantile", "shard"];
 
 impl<'a> Request<'a> {
     fn parse(snapshot: &'a Snapshot, query: &str) -> Result<Request<'a>, String> {
@@ -116,10 +116,16 @@ impl<'a> Request<'a> {
         };
         if let Some((unknown, _)) = params.iter().find(|(k, _)| !PARAMETERS.contains(&k.as_str())) {
             return Err(format!(
-                "unknown parameter {unknown:?} (parameters: metric, time, or start, end and step, increase, and \
-                 histogram_quantile with increase)"
+                "unknown parameter {unknown:?} (parameters: metric, time, or start, end and step, increase, \
+                 histogram_quantile with increase, and shard=all)"
             ));
         }
+        // With `--shard`, the series of this shard, or with `shard=all` those of every shard.
+        let every_shard = match get("shard")? {
+            None => false,
+            Some("all") => true,
+            Some(other) => return Err(format!("invalid parameter \"shard\": {other:?}; the one value is all")),
+        };
         let selector = get("metric")?.ok_or("missing parameter \"metric\": a metric name, e.g. metric=test_metrics_custom_square or metric=test_metrics_jobs_done_total{queue=\"default\"}")?;
         let (name, mut matchers) = parse_selector(selector)?;
         // A generation label is not a series' label but each generation's: matched per generation.
@@ -190,7 +196,7 @@ impl<'a> Request<'a> {
         };
 
         if let Ask::NativeQuantile { window, .. } = ask {
-            return native_series(snapshot, &name, &matchers, selector, window).map(|series| Request {
+            return native_series(snapshot, &name, &matchers, selector, window, every_shard).map(|series| Request {
                 series,
                 times,
                 range,
@@ -261,7 +267,7 @@ impl<'a> Request<'a> {
                     })
                     .collect(),
             };
-            for k in 0..entry.series {
+            for k in (0..entry.series).filter(|&k| every_shard || entry.served.contains(k)) {
                 let labels = entry.labels_of(k);
                 // histogram_quantile asks once per histogram series, for all its buckets.
                 let candidates: Vec<&Line> = match phi {
@@ -403,6 +409,7 @@ fn native_series<'a>(
     matchers: &[query::Matcher],
     selector: &str,
     window: u64,
+    every_shard: bool,
 ) -> Result<Vec<Series<'a>>, String> {
     let ticks = window.div_ceil(snapshot.grid.interval_ms);
     if ticks > MAX_WINDOW_TICKS {
@@ -411,7 +418,7 @@ fn native_series<'a>(
     let mut series = Vec::new();
     for (index, entry) in snapshot.config.entries.iter().enumerate().filter(|(_, e)| e.full_name == name) {
         let line = Line { name: name.to_string(), label: None, value: LineValue::Value };
-        for k in 0..entry.series {
+        for k in (0..entry.series).filter(|&k| every_shard || entry.served.contains(k)) {
             let labels = entry.labels_of(k);
             let matches = matchers.iter().all(|m| {
                 let value = match m.name.as_str() {

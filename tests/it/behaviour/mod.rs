@@ -10,5 +10,6 @@ mod functions;
 mod http;
 mod output;
 mod reload;
+mod sharding;
 mod signals;
 mod values;
