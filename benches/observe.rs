@@ -31,7 +31,7 @@ fn main() {
                   "params": {{"min": 0.05, "max": 2}}, "series": {SERIES}, "observations": 1000,
                   "distribution": {distribution}}}]"#
         );
-        let options = Options { namespace: "test_metrics".into(), max_series: 1_000_000 };
+        let options = Options { namespace: "test_metrics".into(), max_series: 1_000_000, shard: None };
         let config = parse(&config, "bench", &options, &Registry::builtin()).expect("bench config");
         let state = State::new(config, Duration::from_secs(60));
         state.tick();

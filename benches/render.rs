@@ -37,7 +37,7 @@ fn main() {
         if !filter.is_empty() && !filter.iter().any(|f| f == &series.to_string()) {
             continue;
         }
-        let options = Options { namespace: "test_metrics".into(), max_series: 1_000_000 };
+        let options = Options { namespace: "test_metrics".into(), max_series: 1_000_000, shard: None };
         let config = parse(&config(series), "bench", &options, &Registry::builtin()).expect("bench config");
         let state = State::new(config, Duration::from_secs(60));
         state.tick();

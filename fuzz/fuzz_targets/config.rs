@@ -17,7 +17,7 @@ fn registry() -> &'static Registry {
 
 fuzz_target!(|data: &[u8]| {
     // Few series, so that rendering a config that loads stays cheap.
-    let options = Options { namespace: "ns".into(), max_series: 1000 };
+    let options = Options { namespace: "ns".into(), max_series: 1000, shard: None };
     match parse_bytes(data.to_vec(), "fuzz.json", &options, registry()) {
         Err(e) => {
             let message = e.to_string();

@@ -6,7 +6,7 @@ use super::*;
 use std::num::NonZeroU64;
 
 fn load_str(text: &str) -> Result<Config, Error> {
-    parse(text, "t.json", &Options { namespace: "ns".into(), max_series: 1000 }, &Registry::builtin())
+    parse(text, "t.json", &Options { namespace: "ns".into(), max_series: 1000, shard: None }, &Registry::builtin())
 }
 
 #[track_caller]
@@ -165,7 +165,7 @@ fn series_expansion_errors() {
 fn the_own_metrics_prefix_is_reserved() {
     for (namespace, name) in [("", "metrics_generator_series"), ("metrics_generator", "ticks_total")] {
         let text = format!(r#"[{{"name":"{name}","metric_type":"gauge","custom_function":"square"}}]"#);
-        let options = Options { namespace: namespace.into(), max_series: 10 };
+        let options = Options { namespace: namespace.into(), max_series: 10, shard: None };
         let err = parse(&text, "t.json", &options, &Registry::builtin()).err().unwrap().to_string();
         assert!(err.ends_with("uses the prefix metrics_generator_, reserved for the exporter's own metrics"), "{err}");
     }
