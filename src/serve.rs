@@ -47,12 +47,15 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
             // signals that arrive during start-up wait in the iterator.
             let signals = signal_hook::iterator::Signals::new(SIGNALS)
                 .map_err(|e| Error::Startup(format!("cannot install signal handlers: {e}")))?;
+            // Taken before the config is read: a change made while the exporter starts is seen.
+            let watched = args.config.as_ref().filter(|_| args.watch_config);
+            let seen = watched.and_then(|path| crate::watch::Fingerprint::of(path));
             let running = start(args, registry)?;
             handle_signals(signals, running.reloader.clone())?;
-            if let (true, Some(path)) = (args.watch_config, &args.config) {
+            if let Some(path) = watched {
                 let reloader = running.reloader.clone();
                 // The outcome is logged by reload itself.
-                crate::watch::spawn(path.clone(), crate::watch::POLL, move || drop(reloader.reload()))
+                crate::watch::spawn(path.clone(), seen, crate::watch::POLL, move || drop(reloader.reload()))
                     .map_err(|e| Error::Startup(format!("cannot start the config watcher thread: {e}")))?;
             }
             running.wait();

@@ -43,9 +43,16 @@ impl Fingerprint {
 }
 
 /// Starts a thread that polls `path` every `every` and calls `changed` after each change it
-/// notices. A file that disappears is waited for; when it comes back different, that is a change.
-pub fn spawn(path: PathBuf, every: Duration, changed: impl Fn() + Send + 'static) -> std::io::Result<()> {
-    let mut last = Fingerprint::of(&path);
+/// notices since `seen`, the fingerprint taken before the config was loaded (so that a change
+/// while the exporter starts is not missed). A file that disappears is waited for; when it comes
+/// back different, that is a change.
+pub fn spawn(
+    path: PathBuf,
+    seen: Option<Fingerprint>,
+    every: Duration,
+    changed: impl Fn() + Send + 'static,
+) -> std::io::Result<()> {
+    let mut last = seen;
     std::thread::Builder::new().name("watch-config".into()).spawn(move || loop {
         std::thread::sleep(every);
         let now = Fingerprint::of(&path);
