@@ -37,14 +37,29 @@ pub fn to_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>
     write(&mut out).and_then(|()| out.flush()).map_err(failed)
 }
 
-/// Writes the `promtool test rules` file of ticks 1 to `ticks` of every series.
+/// The series an export writes, as its header says: every series, or with `--shard` those of
+/// the shard (N exports of the N shards together are the whole config's).
+fn which_series(config: &Config) -> String {
+    match config.shard {
+        None => format!("all {} series", config.series()),
+        Some(shard) => format!(
+            "the {} series of shard {}/{} (of {} in all)",
+            config.served(),
+            shard.index,
+            shard.count,
+            config.series()
+        ),
+    }
+}
+
+/// Writes the `promtool test rules` file of ticks 1 to `ticks` of every series (of the shard).
 pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut dyn Write) -> io::Result<()> {
     let interval = format_duration(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
     write!(
         out,
         "# The input_series of a `promtool test rules` file, written by metrics-generator {} \
          (--export-promtool-tests)\n\
-         # from config {}: ticks 1 to {ticks} of all {} series, one tick every {interval}.\n\
+         # from config {}: ticks 1 to {ticks} of {}, one tick every {interval}.\n\
          # Sample j of a series (at time j × {interval}, j = 0, 1, …) is tick j + 1: what the exporter serves\n\
          # j intervals after start-up, or j intervals after the Unix epoch with --align wall-clock.\n\
          # To test rules on it, append alert_rule_test or promql_expr_test entries for the test below\n\
@@ -53,7 +68,7 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
          tests:\n  - interval: {interval}\n    input_series:\n",
         VERSION,
         config.source,
-        config.series(),
+        which_series(config),
         native = if has_native(config) { NATIVE_NOTE } else { "" },
     )?;
     for entry in &config.entries {
@@ -61,7 +76,7 @@ pub fn promtool_tests(config: &Config, interval: Duration, ticks: u64, out: &mut
         let lines = lines(entry, Format::OpenMetrics);
         // A churning entry's generations are series of their own; ticks 1 to N hold these.
         let generations = entry.churn.as_ref().map_or(0..=0, |churn| 0..=churn.generation(ticks));
-        for k in 0..entry.series {
+        for k in (0..entry.served.count).map(|j| entry.served.k(j)) {
             let mut values: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(ticks as usize); lines.len()];
             let mut replay = Replay::new(entry, k, 1);
             for _ in 1..=ticks {
@@ -238,7 +253,7 @@ pub fn openmetrics(
         for &j in &family.members {
             let member = &config.entries[j];
             let lines = lines(member, Format::OpenMetrics);
-            for k in 0..member.series {
+            for k in (0..member.served.count).map(|j| member.served.k(j)) {
                 // Label texts change with a churning entry's generation.
                 let texts = |n: u64| -> (String, Vec<String>) {
                     let labels = label_text(member, k, n, None);

@@ -72,20 +72,31 @@ pub fn write(config: &Config, ticks: u64, out: &mut dyn Write) -> io::Result<()>
             )?;
         }
     }
-    for entry in config.entries.iter().filter(|e| e.series > SERIES_SHOWN) {
+    if let Some(shard) = config.shard {
+        writeln!(
+            out,
+            "shard {}/{}: the {} series of this shard, of {} in all",
+            shard.index,
+            shard.count,
+            config.served(),
+            config.series()
+        )?;
+    }
+    for entry in config.entries.iter().filter(|e| e.served.count > SERIES_SHOWN) {
         writeln!(
             out,
             "{} more series of {} not shown (the preview shows the first {SERIES_SHOWN} series of each entry)",
-            entry.series - SERIES_SHOWN,
+            entry.served.count - SERIES_SHOWN,
             entry.describe_series(),
         )?;
     }
     Ok(())
 }
 
-/// The series of `entry` that the preview shows: the first [`SERIES_SHOWN`].
-fn shown(entry: &Entry) -> u64 {
-    entry.series.min(SERIES_SHOWN)
+/// The series of `entry` that the preview shows: the first [`SERIES_SHOWN`] it serves (all of
+/// its series, or with `--shard` those of the shard), by number within the entry.
+fn shown(entry: &Entry) -> impl Iterator<Item = u64> + '_ {
+    (0..entry.served.count.min(SERIES_SHOWN)).map(|j| entry.served.k(j))
 }
 
 /// Advances every series shown of `config` through ticks 1 to `ticks`, as the ticker does while
@@ -96,7 +107,7 @@ fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[Option<f64>]) -> 
         .entries
         .iter()
         .zip(&lines)
-        .flat_map(|(e, lines)| (0..shown(e)).map(move |k| (e, lines.as_slice(), Replay::new(e, k, 1))))
+        .flat_map(|(e, lines)| shown(e).map(move |k| (e, lines.as_slice(), Replay::new(e, k, 1))))
         .collect();
     let mut values = Vec::new();
     for n in 1..=ticks {
@@ -120,7 +131,7 @@ fn run(config: &Config, ticks: u64, mut row: impl FnMut(u64, &[Option<f64>]) -> 
 fn column_names(entry: &Entry) -> Vec<String> {
     let lines = lines(entry, Format::Text);
     let mut names = Vec::new();
-    for k in 0..shown(entry) {
+    for k in shown(entry) {
         let mut labels = entry.labels_of(k);
         if let Some(churn) = &entry.churn {
             let at = labels.partition_point(|(name, _)| *name < churn.label.as_str());

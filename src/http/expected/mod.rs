@@ -15,7 +15,7 @@ mod query;
 
 pub use query::prometheus_float;
 
-use crate::config::{Entry, Kind};
+use crate::config::{Entry, Kind, Served};
 use crate::engine::{Budget, Snapshot};
 use crate::exposition::{lines, Format, Line, LineValue};
 use crate::time::{format_api_time, now_ms, parse_api_duration, parse_time};
@@ -267,7 +267,7 @@ impl<'a> Request<'a> {
                     })
                     .collect(),
             };
-            for k in (0..entry.series).filter(|&k| every_shard || entry.served.contains(k)) {
+            for k in numbers(entry, every_shard) {
                 let labels = entry.labels_of(k);
                 // histogram_quantile asks once per histogram series, for all its buckets.
                 let candidates: Vec<&Line> = match phi {
@@ -418,7 +418,7 @@ fn native_series<'a>(
     let mut series = Vec::new();
     for (index, entry) in snapshot.config.entries.iter().enumerate().filter(|(_, e)| e.full_name == name) {
         let line = Line { name: name.to_string(), label: None, value: LineValue::Value };
-        for k in (0..entry.series).filter(|&k| every_shard || entry.served.contains(k)) {
+        for k in numbers(entry, every_shard) {
             let labels = entry.labels_of(k);
             let matches = matchers.iter().all(|m| {
                 let value = match m.name.as_str() {
@@ -439,6 +439,14 @@ fn native_series<'a>(
         }
     }
     Ok(series)
+}
+
+/// The numbers of the series of `entry` an answer covers: those this process serves, or with
+/// `shard=all` every one. Stepped through directly, so that a shard of a huge fan-out costs its
+/// own series only.
+fn numbers(entry: &Entry, every_shard: bool) -> impl Iterator<Item = u64> {
+    let which = if every_shard { Served::all(entry.series) } else { entry.served };
+    (0..which.count).map(move |j| which.k(j))
 }
 
 #[cfg(test)]

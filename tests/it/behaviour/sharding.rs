@@ -147,3 +147,61 @@ fn a_shard_without_series_warns_and_serves_only_its_own_metrics() {
     assert_eq!(crate::support::sample(&body, "metrics_generator_series"), Some(0.0));
     assert!(exporter.stderr().contains("shard 5/7 has no series"), "{}", exporter.stderr());
 }
+
+/// The exports and `--preview` follow `--shard`: N exports of the N shards hold together the
+/// unsharded export's series, each once, with the same values; a shard's preview shows its series.
+#[test]
+fn exports_and_preview_follow_the_shard() {
+    let dir = TempDir::new();
+    let config = dir.write("c.json", CONFIG);
+    let config = config.to_str().unwrap();
+    let export = |flags: &[&str], shard: Option<&str>| -> String {
+        let mut args = vec!["--config", config];
+        args.extend_from_slice(flags);
+        if let Some(shard) = shard {
+            args.extend(["--shard", shard]);
+        }
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // promtool's input_series: `series` lines with their `values` lines, as pairs.
+    let promtool = |text: &str| -> Vec<(String, String)> {
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        lines
+            .windows(2)
+            .filter(|w| w[0].starts_with("- series: "))
+            .map(|w| (w[0].to_string(), w[1].to_string()))
+            .collect()
+    };
+    let openmetrics = |text: &str| -> Vec<String> {
+        text.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>()
+    };
+    let promtool_flags = ["--export-promtool-tests", "-", "--ticks", "12"];
+    let om_flags = ["--export-openmetrics", "-", "--ticks", "3", "--start", "1700000000"];
+    let whole_p = promtool(&export(&promtool_flags, None));
+    let whole_o = openmetrics(&export(&om_flags, None));
+    assert!(whole_p.len() > 60 && whole_o.len() > 180, "{} {}", whole_p.len(), whole_o.len());
+    let (mut union_p, mut union_o) = (Vec::new(), Vec::new());
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let text = export(&promtool_flags, Some(&shard));
+        assert!(text.contains(&format!(" of shard {shard} (of ")), "{text}");
+        let part = promtool(&text);
+        assert!(!part.is_empty() && part.len() < whole_p.len(), "shard {shard}");
+        union_p.extend(part);
+        union_o.extend(openmetrics(&export(&om_flags, Some(&shard))));
+    }
+    assert_eq!(union_p.len(), whole_p.len(), "each series in one shard's export");
+    assert_eq!(BTreeSet::from_iter(union_p), BTreeSet::from_iter(whole_p));
+    // `# EOF` aside, every sample line is in exactly one shard's export.
+    assert_eq!(union_o.len(), whole_o.len());
+    assert_eq!(BTreeSet::from_iter(union_o), BTreeSet::from_iter(whole_o));
+
+    let preview = export(&["--preview", "2"], Some("1/3"));
+    let header = preview.lines().next().unwrap();
+    assert!(header.contains(r#"test_metrics_load{job="bench",series="1"}"#), "{header}");
+    assert!(header.contains(r#"test_metrics_load{job="bench",series="4"}"#), "{header}");
+    assert!(!header.contains(r#"test_metrics_load{job="bench",series="0"}"#), "{header}");
+    assert!(preview.contains("shard 1/3: the "), "{preview}");
+}
