@@ -255,6 +255,27 @@ fn blocks<'a>(markdown: &'a str, lang: &str) -> Vec<&'a str> {
     found
 }
 
+/// The files a page says to save: a code block whose preceding text line ends with "`NAME`:", as in
+/// "Save this as `my.json`:", with the block's contents.
+fn saved_files(markdown: &str) -> Vec<(String, String)> {
+    let mut saved = Vec::new();
+    let mut previous = "";
+    let mut lines = markdown.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("```") && line.len() > 3 {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+            let name = previous.strip_suffix("`:").and_then(|p| p.rsplit_once('`')).map(|(_, name)| name);
+            if let Some(name) = name.filter(|n| n.contains('.') && !n.contains('/')) {
+                saved.push((name.to_string(), body.join("\n") + "\n"));
+            }
+        }
+        if !line.trim().is_empty() {
+            previous = line;
+        }
+    }
+    saved
+}
+
 /// The commands of a ```sh block: continued lines joined, comments dropped.
 fn commands(block: &str) -> Vec<String> {
     block
@@ -272,7 +293,7 @@ const NOT_RUN: &[(&str, &str)] = &[];
 /// Every example in the docs works when pasted. Each `metrics-generator …`, `cargo run --release
 /// -- …` and `curl …` command of every ```sh block of the README and `docs/` is run by `sh`, as
 /// written, with the binary under test on PATH (as the documented install puts it) in a directory
-/// holding the configs the pages save (`my.json`, `slo.json`, `types.json`), unless NOT_RUN says
+/// holding the configs the pages save (`my.json`, `slo.json`, `types.json`) and `k8s/`, unless NOT_RUN says
 /// why not. A command that serves is started (on loopback, port 0) and becomes the exporter the
 /// page's next `curl`s ask, with `localhost:8000` pointed at it; a page that asks before it starts
 /// one asks the quick start's (`--config my.json --interval 1s`), as its text says to run first.
@@ -287,9 +308,19 @@ fn every_shell_example_runs() {
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let first_config = |page: &str| blocks(&read(page), "json")[0].to_string();
-    std::fs::write(work.join("my.json"), first_config("README.md")).unwrap();
-    std::fs::write(work.join("slo.json"), first_config("docs/guide-latency-slo.md")).unwrap();
+    // Every file a page says to save ("Save as `heartbeat.json`:" just before a code block), and
+    // the metric types page's config, which it refers to as `types.json` further down.
+    for page in pages() {
+        for (name, contents) in saved_files(&std::fs::read_to_string(&page).unwrap()) {
+            std::fs::write(work.join(name), contents).unwrap();
+        }
+    }
     std::fs::write(work.join("types.json"), first_config("docs/metric-types.md")).unwrap();
+    for saved in ["my.json", "slo.json", "heartbeat.json"] {
+        assert!(work.join(saved).exists(), "no page says to save {saved}");
+    }
+    // The sharding guide runs from the repository root, on the config in k8s/sharded/.
+    std::os::unix::fs::symlink(root().join("k8s"), work.join("k8s")).unwrap();
     let sh = |command: &str| {
         let mut c = std::process::Command::new("sh");
         c.args(["-c", command]).current_dir(&work).env("PATH", &path).env_remove("RUST_LOG");
