@@ -1,6 +1,7 @@
 # Everyday commands. `make test` is the whole test suite; `make run` serves the embedded default.
 # Image and Kubernetes targets: `make build` (image from the host-built static binary), `make push`,
-# `make deploy`, `make status`, `make logs`, `make port-forward`, `make undeploy`.
+# `make deploy`, `make status`, `make logs`, `make port-forward`, `make undeploy`; and
+# `make deploy-sharded`, `make undeploy-sharded` for k8s/sharded/ (docs/ten-million-series.md).
 CARGO  ?= cargo
 PORT   ?= 8000
 CONFIG ?= example_config.json
@@ -25,6 +26,10 @@ VERSION        := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | hea
 KUBECTL         ?= kubectl
 NAMESPACE       ?= metrics-generator
 SERVICE_MONITOR ?= 1
+# The kustomization that `manifests` renders: k8s/, or k8s/sharded/ for the *-sharded targets,
+# which deploy into SHARDED_NAMESPACE so that both can run side by side.
+BASE              ?= k8s
+SHARDED_NAMESPACE ?= metrics-generator-sharded
 DEPLOY_IMAGE    := $(REGISTRY)/$(IMAGE_NAME)
 # The example registry k8s/kustomization.yaml names, which the overlay below replaces.
 MANIFEST_IMAGE  := registry.example.com/team/test-metrics
@@ -34,7 +39,7 @@ SHELL       := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 .PHONY: build-bin static install run run-config lint test fuzz bench bench-smoke health metrics \
-	build push manifests deploy undeploy registry-given status logs port-forward
+	build push manifests deploy undeploy deploy-sharded undeploy-sharded registry-given status logs port-forward
 
 # The release binary for this machine.
 build-bin:
@@ -125,7 +130,7 @@ push:
 	$(CONTAINER_TOOL) tag $(IMAGE) $(REGISTRY)/$(IMAGE)
 	$(CONTAINER_TOOL) push $(REGISTRY)/$(IMAGE)
 
-# The kustomize overlay that `manifests` renders: k8s/ in $(NAMESPACE), with the image
+# The kustomize overlay that `manifests` renders: $(BASE) in $(NAMESPACE), with the image
 # $(DEPLOY_IMAGE):$(IMAGE_TAG), without the ServiceMonitor when SERVICE_MONITOR=0 (clusters
 # without the Prometheus Operator have no such kind).
 define OVERLAY
@@ -133,7 +138,7 @@ apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: $(NAMESPACE)
 resources:
-  - ../../k8s
+  - ../../$(BASE)
 images:
   - name: $(MANIFEST_IMAGE)
     newName: $(DEPLOY_IMAGE)
@@ -167,14 +172,23 @@ deploy: registry-given
 undeploy: registry-given
 	$(MAKE) -s manifests | $(KUBECTL) delete --ignore-not-found -f -
 
+# The sharded StatefulSet of k8s/sharded/: ten million series over ten pods. The number of pods
+# is `replicas:` in k8s/sharded/kustomization.yaml, which also writes it into --shard.
+deploy-sharded: registry-given
+	$(MAKE) -s manifests BASE=k8s/sharded NAMESPACE=$(SHARDED_NAMESPACE) | $(KUBECTL) apply -f -
+
+undeploy-sharded: registry-given
+	$(MAKE) -s manifests BASE=k8s/sharded NAMESPACE=$(SHARDED_NAMESPACE) | $(KUBECTL) delete --ignore-not-found -f -
+
 # The manifests name the image by the registry it is pulled from: there is no default, since a
 # bare name would be pulled from Docker Hub, where it is not.
 registry-given:
 	@test -n "$(REGISTRY)" || { echo "error: make $(MAKECMDGOALS) needs REGISTRY, where make push put the image (e.g. REGISTRY=registry.example.com/team; REGISTRY=localhost for a local cluster given the image with kind load or minikube image load)" >&2; exit 2; }
 
-# The exporter's deployment, pods, service and config in $(NAMESPACE).
+# The exporter's workloads, pods, service and config in $(NAMESPACE) (for the sharded one,
+# NAMESPACE=metrics-generator-sharded).
 status:
-	$(KUBECTL) -n $(NAMESPACE) get deployment,pod,service,configmap -l app.kubernetes.io/name=metrics-generator -o wide
+	$(KUBECTL) -n $(NAMESPACE) get deployment,statefulset,pod,service,configmap -l app.kubernetes.io/name=metrics-generator -o wide
 
 # Follows the exporter's logs.
 logs:

@@ -19,7 +19,11 @@ use std::process::Command;
 
 /// The kustomizations a user applies, and the oldest Kubernetes release each needs
 /// (`docs/deployment.md`): native sidecars came with 1.29.
-const KUSTOMIZATIONS: [&str; 2] = ["k8s", "k8s/sidecar"];
+const KUSTOMIZATIONS: [&str; 3] = ["k8s", "k8s/sidecar", "k8s/sharded"];
+
+/// The workloads that run pods: the Deployments of `k8s/` and `k8s/sidecar/`, the StatefulSet of
+/// `k8s/sharded/`.
+const WORKLOADS: [&str; 2] = ["Deployment", "StatefulSet"];
 
 fn oldest_release(dir: &str) -> &'static str {
     if dir.ends_with("sidecar") {
@@ -47,6 +51,11 @@ struct Rendered {
 impl Rendered {
     fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
         self.objects.iter().filter(move |o| o["kind"] == kind)
+    }
+
+    /// The Deployments and StatefulSets.
+    fn workloads(&self) -> impl Iterator<Item = &Value> + '_ {
+        self.objects.iter().filter(|o| WORKLOADS.iter().any(|k| o["kind"] == *k))
     }
 }
 
@@ -226,8 +235,8 @@ fn pods_are_locked_down() {
         for namespace in rendered.of_kind("Namespace") {
             assert_eq!(namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted");
         }
-        for deployment in rendered.of_kind("Deployment") {
-            let id = format!("{dir}: Deployment {}", name(deployment));
+        for deployment in rendered.workloads() {
+            let id = format!("{dir}: {} {}", deployment["kind"], name(deployment));
             let pod = &deployment["spec"]["template"]["spec"];
             assert_eq!(pod["automountServiceAccountToken"], false, "{id}");
             assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{id}");
@@ -263,16 +272,16 @@ fn pods_are_locked_down() {
 fn manifests_and_binary_agree() {
     for dir in KUSTOMIZATIONS {
         let Some(rendered) = render(dir) else { return };
-        for deployment in rendered.of_kind("Deployment") {
-            for container in exporter_containers(deployment) {
-                check_container(&rendered, deployment, container, dir);
+        for workload in rendered.workloads() {
+            for container in exporter_containers(workload) {
+                check_container(&rendered, workload, container, dir);
             }
         }
     }
 }
 
 fn check_container(rendered: &Rendered, deployment: &Value, container: &Value, dir: &str) {
-    let id = format!("{dir}: Deployment {}, container {}", name(deployment), container["name"]);
+    let id = format!("{dir}: {} {}, container {}", deployment["kind"], name(deployment), container["name"]);
     let template = &deployment["spec"]["template"];
     let args: Vec<String> = container["args"]
         .as_array()
@@ -315,8 +324,13 @@ fn check_container(rendered: &Rendered, deployment: &Value, container: &Value, d
     let mut args = args.clone();
     args[listen_at] = "127.0.0.1:0".to_string();
     args[config_at] = config_file.to_str().unwrap().to_string();
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let exporter = Exporter::start(&argv);
+    // A StatefulSet's pod is named after it with its ordinal, which `--shard hostname/N` reads.
+    let mut command = Command::new(crate::support::bin());
+    command.args(&args);
+    if deployment["kind"] == "StatefulSet" {
+        command.env("HOSTNAME", format!("{}-0", name(deployment)));
+    }
+    let exporter = Exporter::start_command(command);
     assert!(args.iter().any(|a| a == "--watch-config"), "{id}: a ConfigMap change must reach the exporter");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/-/healthy", "{id}");
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/-/ready", "{id}");
@@ -336,11 +350,16 @@ fn check_container(rendered: &Rendered, deployment: &Value, container: &Value, d
         answers(get["path"].as_str().unwrap(), probe);
     }
 
+    // The scrape annotations, where a pod has them (the sharded pods do not: see below).
     let annotations = &template["metadata"]["annotations"];
-    assert_eq!(annotations["prometheus.io/scrape"], "true", "{id}");
-    assert_eq!(annotations["prometheus.io/port"], port.to_string(), "{id}: prometheus.io/port");
-    let body = answers(annotations["prometheus.io/path"].as_str().unwrap(), "prometheus.io/path").text();
-    assert!(body.contains("# TYPE "), "{id}: not an exposition:\n{body}");
+    if !annotations["prometheus.io/scrape"].is_null() {
+        assert_eq!(annotations["prometheus.io/scrape"], "true", "{id}");
+        assert_eq!(annotations["prometheus.io/port"], port.to_string(), "{id}: prometheus.io/port");
+        let body = answers(annotations["prometheus.io/path"].as_str().unwrap(), "prometheus.io/path").text();
+        assert!(body.contains("# TYPE "), "{id}: not an exposition:\n{body}");
+    } else {
+        assert_eq!(dir, "k8s/sharded", "{id}: no prometheus.io/scrape annotation");
+    }
 
     // Every Service port that leads to this container, and every ServiceMonitor endpoint on it.
     let services: Vec<&Value> = rendered
@@ -382,7 +401,7 @@ fn check_container(rendered: &Rendered, deployment: &Value, container: &Value, d
     std::fs::write(&config_file, r#"[{"name": "changed", "metric_type": "gauge", "custom_function": "square"}]"#)
         .unwrap();
     crate::support::poll(std::time::Duration::from_secs(15), || {
-        exporter.get("/metrics").text().contains("_changed 1\n").then_some(())
+        exporter.get("/metrics").text().contains("_changed ").then_some(())
     })
     .unwrap_or_else(|| panic!("{id}: the changed config is not served\n{}", exporter.stderr()));
 }
@@ -550,10 +569,73 @@ fn make_kubernetes_targets_drive_kubectl() {
     make(&[&["port-forward", "PORT=9123"], &common[..]].concat());
     let expected = "apply -f -\n\
                     delete --ignore-not-found -f -\n\
-                    -n it-ns get deployment,pod,service,configmap -l app.kubernetes.io/name=metrics-generator -o wide\n\
+                    -n it-ns get deployment,statefulset,pod,service,configmap -l app.kubernetes.io/name=metrics-generator -o wide\n\
                     -n it-ns logs deployment/metrics-generator --tail=100 -f\n\
                     -n it-ns port-forward service/metrics-generator 9123:metrics\n";
     assert_eq!(calls(), expected);
     let Some(deleted) = applied() else { return };
     assert_eq!(deleted, objects, "undeploy deletes what deploy applied");
+
+    // The sharded StatefulSet, in its own namespace, with the same image.
+    std::fs::remove_file(dir.path().join("calls")).unwrap();
+    make(&[&["deploy-sharded", "SHARDED_NAMESPACE=it-sharded"], &common[..]].concat());
+    let Some(sharded) = applied() else { return };
+    let set = sharded.iter().find(|o| o["kind"] == "StatefulSet").expect("deploy-sharded applies the StatefulSet");
+    assert_eq!(namespace(set), "it-sharded");
+    assert_eq!(set["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example.com/team/test-metrics:v1");
+    assert!(sharded.iter().all(|o| o["kind"] != "Deployment"), "deploy-sharded applies k8s/sharded/ only");
+    make(&[&["undeploy-sharded", "SHARDED_NAMESPACE=it-sharded"], &common[..]].concat());
+    assert_eq!(calls(), "apply -f -\ndelete --ignore-not-found -f -\n");
+    assert_eq!(applied().unwrap(), sharded, "undeploy-sharded deletes what deploy-sharded applied");
+}
+
+/// `k8s/sharded/`: the StatefulSet's replica count is the N of every pod's `--shard hostname/N`,
+/// set in one place (the kustomization's `replicas:`), so that changing it keeps them equal; the
+/// Service is headless, so that a ServiceMonitor reaches every pod.
+#[test]
+fn the_sharded_statefulset_gives_every_pod_its_shard() {
+    let copy = TempDir::new();
+    for entry in std::fs::read_dir(root().join("k8s/sharded")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let shard_of = |rendered: &Rendered| {
+        let set = rendered.of_kind("StatefulSet").next().expect("a StatefulSet");
+        let args: Vec<String> =
+            serde_json::from_value(set["spec"]["template"]["spec"]["containers"][0]["args"].clone())
+                .expect("string args");
+        let (_, shard) = flag_value(&args, "--shard").expect("--shard");
+        (set["spec"]["replicas"].as_u64().unwrap(), shard)
+    };
+    let Some(rendered) = render("k8s/sharded") else { return };
+    assert_eq!(shard_of(&rendered), (10, "hostname/10".to_string()));
+    let service = rendered.of_kind("Service").next().unwrap();
+    assert_eq!(service["spec"]["clusterIP"], "None", "a headless Service lists every pod");
+    let set = rendered.of_kind("StatefulSet").next().unwrap();
+    assert_eq!(set["spec"]["serviceName"], name(service));
+    // Ten million series are for the Prometheus servers that the guide sets up, never for
+    // whichever one in the cluster scrapes annotated pods.
+    assert!(set["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"].is_null());
+
+    let kustomization = copy.path().join("kustomization.yaml");
+    let text = std::fs::read_to_string(&kustomization).unwrap();
+    assert!(text.contains("    count: 10\n"));
+    std::fs::write(&kustomization, text.replace("    count: 10\n", "    count: 4\n")).unwrap();
+    let rendered = render(copy.path().to_str().unwrap()).unwrap();
+    assert_eq!(shard_of(&rendered), (4, "hostname/4".to_string()));
+
+    // The config is the ten million series the guide speaks of, which each pod accepts.
+    let config = root().join("k8s/sharded/config.json");
+    let out = crate::support::run(&[
+        "--check-config",
+        "--config",
+        config.to_str().unwrap(),
+        "--max-series",
+        "10000000",
+        "--shard",
+        "3/10",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(": 10000000 series; shard 3/10 serves 1000000 of them"), "{stdout}");
 }
