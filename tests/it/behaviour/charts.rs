@@ -1,0 +1,171 @@
+//! The charts: the landing page loaded by a real browser (headless Chromium) under its
+//! Content-Security-Policy, and the cap on entries drawn.
+
+use crate::support::{require_tool, root, run_command_within, Exporter, TempDir};
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One entry of each kind of chart: a gauge, a fan-out with an `active` window, a histogram and a
+/// summary (three quantile lines each), a stateset (a step line), a churning gauge and an info.
+const CONFIG: &str = r#"[
+ {"name": "wave", "metric_type": "gauge", "custom_function": "sine", "params": {"period": 30}},
+ {"name": "jobs", "metric_type": "counter", "custom_function": "linear", "series": 3,
+  "active": {"every": 20, "for": 12}},
+ {"name": "latency", "metric_type": "histogram", "custom_function": "sine",
+  "params": {"amplitude": 0.1, "period": 40, "offset": 0.3}, "distribution": {"type": "lognormal", "sigma": 0.5}},
+ {"name": "payload", "metric_type": "summary", "custom_function": "constant", "params": {"value": 2048},
+  "distribution": {"type": "normal", "sd": 300}},
+ {"name": "phase", "metric_type": "stateset", "custom_function": "step",
+  "params": {"values": [0, 1, 2], "hold": [5, 10, 5]}, "states": ["starting", "ready", "draining"]},
+ {"name": "pods", "metric_type": "gauge", "custom_function": "random_walk", "churn": {"every": 25, "label": "pod"}},
+ {"name": "build", "metric_type": "info", "labels": {"version": "1.2.3"}}
+]"#;
+
+/// What each chart of [`CONFIG`] draws at tick 1 (the window is tick 1 to 61): its polylines'
+/// traces and point counts, its dots, and its generation marks.
+fn expected() -> Vec<(&'static str, Vec<(&'static str, usize)>, usize, usize)> {
+    let quantiles = vec![("p50", 61), ("p90", 61), ("p99", 61)];
+    vec![
+        ("test_metrics_wave", vec![("value", 61)], 0, 0),
+        // Served at ticks 1–12, 21–32, 41–52 and 61 (a dot).
+        ("test_metrics_jobs_total", vec![("value", 12), ("value", 12), ("value", 12)], 1, 0),
+        ("test_metrics_latency", quantiles.clone(), 0, 0),
+        ("test_metrics_payload", quantiles, 0, 0),
+        // A step line: two points a tick.
+        ("test_metrics_phase", vec![("state", 122)], 0, 0),
+        // New generations at ticks 26 and 51.
+        ("test_metrics_pods", vec![("value", 61)], 0, 2),
+        ("test_metrics_build_info", vec![("value", 61)], 0, 0),
+    ]
+}
+
+/// The `<svg class="chart">` elements of a page or DOM, each as (entry, polylines as (trace,
+/// points), dots, generation marks, title).
+fn charts(html: &str) -> Vec<(String, Vec<(String, usize)>, usize, usize, String)> {
+    html.split("<svg ")
+        .skip(1)
+        .filter(|svg| svg.contains("class=\"chart\""))
+        .map(|svg| {
+            let svg = svg.split("</svg>").next().unwrap();
+            let attr = |element: &str, name: &str| -> String {
+                element.split(&format!(" {name}=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
+            };
+            let polylines = svg
+                .split("<polyline ")
+                .skip(1)
+                .map(|p| (attr(p, "data-trace"), attr(p, "points").split_whitespace().count()))
+                .collect();
+            let title = svg.split("<title").nth(1).unwrap().split_once('>').unwrap().1;
+            let title = title.split("</title>").next().unwrap().to_string();
+            (
+                attr(svg, "data-entry"),
+                polylines,
+                svg.matches("<circle ").count(),
+                svg.matches("generation").count(),
+                title,
+            )
+        })
+        .collect()
+}
+
+/// Where the test's artifacts go: `target/test-artifacts/`, kept after the run.
+fn artifacts() -> std::path::PathBuf {
+    let dir = root().join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs headless Chromium on `url` with `args`; its stdout and its log (stderr, with console
+/// messages such as Content-Security-Policy violations).
+fn chromium(chromium: &Path, profile: &Path, url: &str, args: &[&str]) -> (String, String) {
+    let out = run_command_within(
+        Command::new(chromium)
+            .args(["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--enable-logging=stderr", "--v=0"])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(args)
+            .arg(url),
+        Duration::from_secs(120),
+    );
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert!(out.status.success(), "chromium {args:?} {url} failed:\n{stderr}");
+    (stdout, stderr)
+}
+
+/// A real browser renders the landing page under its Content-Security-Policy: one chart per
+/// entry with the points expected, each with its text alternative, nothing refused by the policy,
+/// and a screenshot that is not blank (kept in `target/test-artifacts/landing-page.png`).
+#[test]
+fn a_browser_renders_a_chart_per_entry() {
+    let Some(browser) = require_tool("chromium") else { return };
+    // At one tick an hour, the page shows tick 1 throughout the test.
+    let exporter = Exporter::with_config(CONFIG, &["--interval", "1h"]);
+    let url = format!("http://{}/", exporter.addr);
+    let profile = TempDir::new();
+
+    let (dom, log) = chromium(&browser, profile.path(), &url, &["--dump-dom"]);
+    let drawn = charts(&dom);
+    let expected = expected();
+    assert_eq!(drawn.len(), expected.len(), "one chart per entry:\n{dom}");
+    for ((entry, polylines, dots, generations, title), (name, lines, want_dots, want_generations)) in
+        drawn.iter().zip(&expected)
+    {
+        assert_eq!(entry, name);
+        let lines: Vec<(String, usize)> = lines.iter().map(|(t, n)| (t.to_string(), *n)).collect();
+        assert_eq!((polylines, dots, generations), (&lines, want_dots, want_generations), "{entry}");
+        assert!(title.starts_with(&format!("{name}")) && title.contains(" at tick 1 ("), "{entry}: {title}");
+    }
+    assert!(drawn[0].4.starts_with("test_metrics_wave: 50 at tick 1 (gauge, sine)"), "{}", drawn[0].4);
+    // Chromium logs a console message for anything the policy refuses (an inline style without
+    // 'unsafe-inline', a script, a request).
+    assert!(!log.contains("Content Security Policy"), "the policy refused something:\n{log}");
+
+    let shot = artifacts().join("landing-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let started = Instant::now();
+    chromium(&browser, profile.path(), &url, &[&format!("--screenshot={}", shot.display()), "--window-size=1200,1400"]);
+    eprintln!("screenshot in {:?}: {}", started.elapsed(), shot.display());
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((frame.width, frame.height), (1200, 1400));
+    let channels = frame.color_type.samples();
+    let colours: HashSet<&[u8]> = pixels[..frame.buffer_size()].chunks(channels).collect();
+    // Text, lines in three colours, the shaded future, on white: far more than a blank page's one.
+    assert!(colours.len() > 16, "{} colours in {}", colours.len(), shot.display());
+    let white = pixels[..frame.buffer_size()].chunks(channels).filter(|p| p[..3] == [255, 255, 255]).count();
+    let total = (frame.width * frame.height) as usize;
+    assert!(white < total * 95 / 100, "{white} of {total} pixels are white: {}", shot.display());
+}
+
+/// The page is sent with a strict Content-Security-Policy, and draws at most 50 entries, saying
+/// how many more there are.
+#[test]
+fn the_landing_page_draws_the_first_entries_and_sends_its_policy() {
+    let entries: Vec<String> = (0..60)
+        .map(|k| format!(r#"{{"name": "g{k}", "metric_type": "gauge", "custom_function": "square"}}"#))
+        .collect();
+    let exporter = Exporter::with_config(&format!("[{}]", entries.join(",")), &["--interval", "1h"]);
+    let page = exporter.get("/");
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("Content-Security-Policy"),
+        Some("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    );
+    let html = page.text();
+    let drawn = charts(&html);
+    assert_eq!(drawn.len(), 50);
+    assert_eq!(drawn[49].0, "test_metrics_g49");
+    assert!(!html.contains("test_metrics_g50"), "{html}");
+    assert!(html.contains("<p>10 more entries are not shown: the page draws the first 50 of 60."), "{html}");
+    // Nothing the page refers to would be loaded from anywhere: no script, no source.
+    for needle in ["<script", " src=", "<link", "url("] {
+        assert!(!html.contains(needle), "the page has {needle}");
+    }
+    // The same tick gives the same page (drawn once, then kept).
+    assert_eq!(exporter.get("/").text(), html);
+    assert_eq!(exporter.request("HEAD", "/", &[]).header("Content-Length"), Some(html.len().to_string().as_str()));
+}
