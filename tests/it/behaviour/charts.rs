@@ -1,7 +1,7 @@
 //! The charts: the landing page loaded by a real browser (headless Chromium) under its
-//! Content-Security-Policy, and the cap on entries drawn.
+//! Content-Security-Policy, the cap on entries drawn, and `--preview N --svg PATH`.
 
-use crate::support::{require_tool, root, run_command_within, Exporter, TempDir};
+use crate::support::{require_tool, root, run, run_command_within, Exporter, TempDir};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
@@ -168,4 +168,33 @@ fn the_landing_page_draws_the_first_entries_and_sends_its_policy() {
     // The same tick gives the same page (drawn once, then kept).
     assert_eq!(exporter.get("/").text(), html);
     assert_eq!(exporter.request("HEAD", "/", &[]).header("Content-Length"), Some(html.len().to_string().as_str()));
+}
+
+/// `--preview N --svg FILE` writes the landing page's charts for ticks 1 to N in one SVG
+/// document; `--svg DIR` writes one document per entry.
+#[test]
+fn preview_svg_draws_ticks_1_to_n() {
+    let dir = TempDir::new();
+    let config = dir.write("config.json", CONFIG);
+    let file = dir.path().join("charts.svg");
+    let out = run(&["--config", config.to_str().unwrap(), "--preview", "30", "--svg", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
+    let drawn = charts(&svg);
+    assert_eq!(drawn.len(), 7);
+    assert_eq!(drawn[0].1, [("value".to_string(), 30)]);
+    assert!(drawn[0].4.ends_with(" at tick 30 (gauge, sine)"), "{}", drawn[0].4);
+
+    let pictures = dir.path().join("pictures");
+    std::fs::create_dir(&pictures).unwrap();
+    let out = run(&["--config", config.to_str().unwrap(), "--preview", "30", "--svg", pictures.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&pictures).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["build.svg", "jobs.svg", "latency.svg", "payload.svg", "phase.svg", "pods.svg", "wave.svg"]);
+    let wave = std::fs::read_to_string(pictures.join("wave.svg")).unwrap();
+    assert_eq!(charts(&wave)[0].1, drawn[0].1);
 }
