@@ -86,12 +86,14 @@ test:
 # The benchmarks: rendering (cargo bench) and serving against nginx (needs wrk and nginx).
 bench:
 	$(CARGO) bench --locked --bench render
+	$(CARGO) bench --locked --bench landing
 	scripts/bench-http.sh
 
 # A quick run of both benchmarks, so that they keep working (CI runs it).
 bench-smoke:
 	$(CARGO) bench --locked --bench render -- 1000
 	$(CARGO) bench --locked --bench observe -- quick
+	$(CARGO) bench --locked --bench landing -- quick
 	ROUNDS=1 scripts/bench-http.sh 1 1
 
 # The docs' pictures (docs/pictures/*.svg), drawn by `--preview 60 --svg` from the configs beside
