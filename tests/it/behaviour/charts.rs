@@ -23,27 +23,42 @@ const CONFIG: &str = r#"[
  {"name": "build", "metric_type": "info", "labels": {"version": "1.2.3"}}
 ]"#;
 
-/// What each chart of [`CONFIG`] draws at tick 1 (the window is tick 1 to 61): its polylines'
-/// traces and point counts, its dots, and its generation marks.
-fn expected() -> Vec<(&'static str, Vec<(&'static str, usize)>, usize, usize)> {
-    let quantiles = vec![("p50", 61), ("p90", 61), ("p99", 61)];
+/// What one `<svg class="chart">` draws: its entry, its polylines (trace and number of points),
+/// its dots (lone ticks between gaps), its generation marks, and its title.
+#[derive(Debug, PartialEq)]
+struct Chart {
+    entry: String,
+    polylines: Vec<(String, usize)>,
+    dots: usize,
+    generations: usize,
+    title: String,
+}
+
+/// A chart of `entry` with `polylines`, `dots` and `generations`, whatever its title.
+fn chart(entry: &str, polylines: &[(&str, usize)], dots: usize, generations: usize) -> Chart {
+    let polylines = polylines.iter().map(|(trace, n)| (trace.to_string(), *n)).collect();
+    Chart { entry: entry.to_string(), polylines, dots, generations, title: String::new() }
+}
+
+/// What each chart of [`CONFIG`] draws at tick 1 (the window is tick 1 to 61).
+fn expected() -> Vec<Chart> {
+    let quantiles = [("p50", 61), ("p90", 61), ("p99", 61)];
     vec![
-        ("test_metrics_wave", vec![("value", 61)], 0, 0),
+        chart("test_metrics_wave", &[("value", 61)], 0, 0),
         // Served at ticks 1–12, 21–32, 41–52 and 61 (a dot).
-        ("test_metrics_jobs_total", vec![("value", 12), ("value", 12), ("value", 12)], 1, 0),
-        ("test_metrics_latency", quantiles.clone(), 0, 0),
-        ("test_metrics_payload", quantiles, 0, 0),
+        chart("test_metrics_jobs_total", &[("value", 12), ("value", 12), ("value", 12)], 1, 0),
+        chart("test_metrics_latency", &quantiles, 0, 0),
+        chart("test_metrics_payload", &quantiles, 0, 0),
         // A step line: two points a tick.
-        ("test_metrics_phase", vec![("state", 122)], 0, 0),
+        chart("test_metrics_phase", &[("state", 122)], 0, 0),
         // New generations at ticks 26 and 51.
-        ("test_metrics_pods", vec![("value", 61)], 0, 2),
-        ("test_metrics_build_info", vec![("value", 61)], 0, 0),
+        chart("test_metrics_pods", &[("value", 61)], 0, 2),
+        chart("test_metrics_build_info", &[("value", 61)], 0, 0),
     ]
 }
 
-/// The `<svg class="chart">` elements of a page or DOM, each as (entry, polylines as (trace,
-/// points), dots, generation marks, title).
-fn charts(html: &str) -> Vec<(String, Vec<(String, usize)>, usize, usize, String)> {
+/// The `<svg class="chart">` elements of a page or DOM.
+fn charts(html: &str) -> Vec<Chart> {
     html.split("<svg ")
         .skip(1)
         .filter(|svg| svg.contains("class=\"chart\""))
@@ -58,14 +73,13 @@ fn charts(html: &str) -> Vec<(String, Vec<(String, usize)>, usize, usize, String
                 .map(|p| (attr(p, "data-trace"), attr(p, "points").split_whitespace().count()))
                 .collect();
             let title = svg.split("<title").nth(1).unwrap().split_once('>').unwrap().1;
-            let title = title.split("</title>").next().unwrap().to_string();
-            (
-                attr(svg, "data-entry"),
+            Chart {
+                entry: attr(svg, "data-entry"),
                 polylines,
-                svg.matches("<circle ").count(),
-                svg.matches("generation").count(),
-                title,
-            )
+                dots: svg.matches("<circle ").count(),
+                generations: svg.matches("class=\"generation\"").count(),
+                title: title.split("</title>").next().unwrap().to_string(),
+            }
         })
         .collect()
 }
@@ -109,15 +123,12 @@ fn a_browser_renders_a_chart_per_entry() {
     let drawn = charts(&dom);
     let expected = expected();
     assert_eq!(drawn.len(), expected.len(), "one chart per entry:\n{dom}");
-    for ((entry, polylines, dots, generations, title), (name, lines, want_dots, want_generations)) in
-        drawn.iter().zip(&expected)
-    {
-        assert_eq!(entry, name);
-        let lines: Vec<(String, usize)> = lines.iter().map(|(t, n)| (t.to_string(), *n)).collect();
-        assert_eq!((polylines, dots, generations), (&lines, want_dots, want_generations), "{entry}");
-        assert!(title.starts_with(&format!("{name}")) && title.contains(" at tick 1 ("), "{entry}: {title}");
+    for (drawn, expected) in drawn.iter().zip(expected) {
+        let title = &drawn.title;
+        assert_eq!(drawn, &Chart { title: title.clone(), ..expected }, "{dom}");
+        assert!(title.starts_with(&drawn.entry) && title.contains(" at tick 1 ("), "{title}");
     }
-    assert!(drawn[0].4.starts_with("test_metrics_wave: 50 at tick 1 (gauge, sine)"), "{}", drawn[0].4);
+    assert!(drawn[0].title.starts_with("test_metrics_wave: 50 at tick 1 (gauge, sine)"), "{}", drawn[0].title);
     // Chromium logs a console message for anything the policy refuses (an inline style without
     // 'unsafe-inline', a script, a request).
     assert!(!log.contains("Content Security Policy"), "the policy refused something:\n{log}");
@@ -158,7 +169,7 @@ fn the_landing_page_draws_the_first_entries_and_sends_its_policy() {
     let html = page.text();
     let drawn = charts(&html);
     assert_eq!(drawn.len(), 50);
-    assert_eq!(drawn[49].0, "test_metrics_g49");
+    assert_eq!(drawn[49].entry, "test_metrics_g49");
     assert!(!html.contains("test_metrics_g50"), "{html}");
     assert!(html.contains("<p>10 more entries are not shown: the page draws the first 50 of 60."), "{html}");
     // Nothing the page refers to would be loaded from anywhere: no script, no source.
@@ -184,8 +195,8 @@ fn preview_svg_draws_ticks_1_to_n() {
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
     let drawn = charts(&svg);
     assert_eq!(drawn.len(), 7);
-    assert_eq!(drawn[0].1, [("value".to_string(), 30)]);
-    assert!(drawn[0].4.ends_with(" at tick 30 (gauge, sine)"), "{}", drawn[0].4);
+    assert_eq!(drawn[0].polylines, [("value".to_string(), 30)]);
+    assert!(drawn[0].title.ends_with(" at tick 30 (gauge, sine)"), "{}", drawn[0].title);
 
     let pictures = dir.path().join("pictures");
     std::fs::create_dir(&pictures).unwrap();
@@ -196,5 +207,5 @@ fn preview_svg_draws_ticks_1_to_n() {
     names.sort();
     assert_eq!(names, ["build.svg", "jobs.svg", "latency.svg", "payload.svg", "phase.svg", "pods.svg", "wave.svg"]);
     let wave = std::fs::read_to_string(pictures.join("wave.svg")).unwrap();
-    assert_eq!(charts(&wave)[0].1, drawn[0].1);
+    assert_eq!(charts(&wave)[0].polylines, drawn[0].polylines);
 }
