@@ -38,7 +38,7 @@ MANIFEST_IMAGE  := registry.example.com/team/test-metrics
 SHELL       := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: build-bin static install run run-config lint test fuzz bench bench-smoke health metrics \
+.PHONY: build-bin static install run run-config lint test fuzz bench bench-smoke pictures health metrics \
 	build push manifests deploy undeploy deploy-sharded undeploy-sharded registry-given status logs port-forward
 
 # The release binary for this machine.
@@ -91,13 +91,24 @@ test:
 # The benchmarks: rendering (cargo bench) and serving against nginx (needs wrk and nginx).
 bench:
 	$(CARGO) bench --locked --bench render
+	$(CARGO) bench --locked --bench landing
 	scripts/bench-http.sh
 
 # A quick run of both benchmarks, so that they keep working (CI runs it).
 bench-smoke:
 	$(CARGO) bench --locked --bench render -- 1000
 	$(CARGO) bench --locked --bench observe -- quick
+	$(CARGO) bench --locked --bench landing -- quick
 	ROUNDS=1 scripts/bench-http.sh 1 1
+
+# The docs' pictures (docs/pictures/*.svg), drawn by `--preview 60 --svg` from the configs beside
+# them; tests/it/packaging/docs.rs fails when they differ from what the binary draws.
+PICTURES := docs/pictures
+pictures:
+	rm -f $(PICTURES)/*.svg
+	for config in $(PICTURES)/*.json; do \
+	  $(CARGO) run --quiet --locked -- --namespace "" --config "$$config" --preview 60 --svg $(PICTURES); \
+	done
 
 # Runs each fuzz target for FUZZ_SECONDS (cargo-fuzz, nightly toolchain); see scripts/fuzz.sh.
 FUZZ_SECONDS ?= 60

@@ -53,7 +53,9 @@ pub mod config;
 #[doc(hidden)]
 pub mod expr;
 mod functions;
-// Rendering, the engine, HTTP, the command line; then start-up.
+// Rendering, the engine, charts, HTTP, the command line; then start-up.
+#[doc(hidden)]
+pub mod chart;
 #[doc(hidden)]
 pub mod cli;
 #[doc(hidden)]

@@ -31,6 +31,10 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
             let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
             preview::print(&config, ticks)?;
         }
+        Mode::PreviewSvg { ref path, ticks } => {
+            let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
+            preview::svg(&config, ticks, path)?;
+        }
         Mode::ExportPromtool { ref path, ticks } => {
             let config = config::load(args.config.as_deref(), &args.config_options(), &registry)?;
             exports::to_file(path, |out| exports::promtool_tests(&config, args.interval, ticks, out))?;

@@ -1,7 +1,7 @@
 //! Command-line flags: raw arguments are parsed with pico-args, then checked and turned into
 //! [`Args`], so the rest of the program only sees valid values.
 
-use super::preview::MAX_TICKS;
+use super::preview::{MAX_SVG_TICKS, MAX_TICKS};
 use crate::config::{Options, Shard, DEFAULT_MAX_SERIES};
 use crate::error::Error;
 use crate::names::{is_metric_name, DEFAULT_NAMESPACE};
@@ -20,6 +20,9 @@ pub enum Mode {
     CheckConfig,
     /// `--preview N`: print the first N values of every series, exit.
     Preview(u64),
+    /// `--preview N --svg PATH`: draw ticks 1 to N of every entry as SVG (one document, or one
+    /// per entry when PATH is a directory), exit.
+    PreviewSvg { path: PathBuf, ticks: u64 },
     /// `--export-promtool-tests FILE --ticks N`: write `input_series` for `promtool test rules`.
     ExportPromtool { path: PathBuf, ticks: u64 },
     /// `--export-openmetrics FILE --start T --ticks N`: write OpenMetrics with timestamps, for
@@ -113,6 +116,9 @@ Flags:
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
   --preview N                 print the first N values of every series as a table (a row per
                               tick, a column per series) and exit; 1 ≤ N ≤ 1000000
+  --svg PATH                  with --preview N: draw ticks 1 to N of every entry as SVG charts
+                              instead, in one file, or one file per entry (NAME.svg) when PATH
+                              is a directory; N ≤ 10000
   --export-promtool-tests FILE
                               write the input_series of a `promtool test rules` file for ticks
                               1 to N (--ticks N) of every series, and exit; FILE - is stdout
@@ -152,6 +158,7 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let mut p = pico_args::Arguments::from_vec(raw);
 
     let preview = value(&mut p, "--preview")?;
+    let svg = value(&mut p, "--svg")?;
     let export_promtool = value(&mut p, "--export-promtool-tests")?;
     let export_openmetrics = value(&mut p, "--export-openmetrics")?;
     let ticks = value(&mut p, "--ticks")?;
@@ -179,6 +186,8 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         Mode::ListFunctions
     } else if let [first, second, ..] = outputs[..] {
         return Err(usage(format!("{first} and {second} cannot be given together")));
+    } else if svg.is_some() && preview.is_none() {
+        return Err(usage("--svg is for --preview".into()));
     } else if ticks.is_some() && !exporting {
         return Err(usage("--ticks is for --export-promtool-tests and --export-openmetrics".into()));
     } else if start.is_some() && export_openmetrics.is_none() {
@@ -186,7 +195,14 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     } else if check_config {
         Mode::CheckConfig
     } else if let Some(ticks) = preview {
-        Mode::Preview(parse_ticks("--preview", &ticks).map_err(usage)?)
+        let ticks = parse_ticks("--preview", &ticks).map_err(usage)?;
+        match svg {
+            None => Mode::Preview(ticks),
+            Some(_) if ticks > MAX_SVG_TICKS => {
+                return Err(usage(format!("--svg draws at most {MAX_SVG_TICKS} ticks; --preview asks for {ticks}")))
+            }
+            Some(path) => Mode::PreviewSvg { path: PathBuf::from(path), ticks },
+        }
     } else if exporting {
         let Some(ticks) = ticks else {
             return Err(usage(format!("{} needs --ticks N", outputs[0])));
@@ -450,6 +466,10 @@ mod tests {
         assert_eq!((limits.head_timeout, limits.idle_timeout), (Duration::from_secs(2), Duration::from_secs(1)));
         assert_eq!(args(&["--preview", "20"]).unwrap().mode, Mode::Preview(20));
         assert_eq!(args(&["--preview=1000000"]).unwrap().mode, Mode::Preview(1_000_000));
+        assert_eq!(
+            args(&["--preview", "60", "--svg", "docs/pictures"]).unwrap().mode,
+            Mode::PreviewSvg { path: PathBuf::from("docs/pictures"), ticks: 60 }
+        );
         assert_eq!(args(&[]).unwrap().align, Align::Start);
         assert_eq!(args(&["--align", "wall-clock"]).unwrap().align, Align::WallClock);
         assert_eq!(
@@ -488,6 +508,8 @@ mod tests {
                 "--keep-alive-timeout: \"0s\": the interval must be greater than zero (see --help)",
             ),
             (&["--preview"], "--preview needs a value (see --help)"),
+            (&["--svg", "x.svg"], "--svg is for --preview (see --help)"),
+            (&["--preview", "10001", "--svg", "x.svg"], "--svg draws at most 10000 ticks; --preview asks for 10001 (see --help)"),
             (&["--preview", "0"], "--preview: \"0\" is not a number of ticks from 1 to 1000000 (see --help)"),
             (
                 &["--preview", "1000001"],

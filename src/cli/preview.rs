@@ -8,15 +8,36 @@
 //! large: a long preview scrolls down, and its width depends only on the number of series shown.
 
 use super::output::to_stdout;
+use crate::chart;
 use crate::config::{Config, Entry};
 use crate::engine::Replay;
 use crate::error::Error;
 use crate::exposition::{format_value, lines, write_label_set, Format, Line};
 use std::io::{self, Write};
+use std::path::Path;
 
 /// The largest N `--preview` accepts: a million ticks is years of one-minute ticks, and still
 /// only seconds of work for a config of a few series.
 pub const MAX_TICKS: u64 = 1_000_000;
+
+/// The largest N `--preview N --svg PATH` draws: a chart is 300 pixels wide, and ten thousand
+/// ticks already put 30 points on each pixel.
+pub const MAX_SVG_TICKS: u64 = 10_000;
+
+/// `--preview N --svg PATH`: ticks 1 to `ticks` of every entry of `config` as SVG charts, the
+/// landing page's (`crate::chart`), in one document at `path` (`-`: stdout), or, when `path` is a
+/// directory, one document per entry in it, named after the entry (as `docs/pictures/` is made).
+pub fn svg(config: &Config, ticks: u64, path: &Path) -> Result<(), Error> {
+    if !path.is_dir() {
+        return super::exports::to_file(path, |out| out.write_all(chart::document(config, ticks).as_bytes()));
+    }
+    for (name, picture) in chart::pictures(config, ticks) {
+        let file = path.join(name);
+        std::fs::write(&file, picture)
+            .map_err(|e| Error::Write { path: file.display().to_string(), message: e.to_string() })?;
+    }
+    Ok(())
+}
 
 /// Columns are separated by this much space.
 const GAP: &str = "  ";

@@ -31,6 +31,9 @@ pub struct Replay<'a> {
     /// The tick of the series' first value.
     first: u64,
     sequence: Sequence,
+    /// Whether observations are accumulated: for histograms and summaries, unless the replay is
+    /// of values alone (`values_at`).
+    observing: bool,
     acc: Vec<f64>,
     native: NativeCounts,
 }
@@ -40,7 +43,8 @@ impl<'a> Replay<'a> {
     pub fn new(entry: &'a Entry, k: u64, first: u64) -> Self {
         let width = entry.observe.as_ref().map_or(0, |o| o.width());
         let sequence = Sequence::of(entry, k).starting_at(first);
-        Replay { entry, k, first, sequence, acc: vec![0.0; width], native: NativeCounts::default() }
+        let observing = entry.observe.is_some();
+        Replay { entry, k, first, sequence, observing, acc: vec![0.0; width], native: NativeCounts::default() }
     }
 
     /// Where series `k`'s sequence starts afresh for tick `n`: its first tick, or for a churning
@@ -53,11 +57,32 @@ impl<'a> Replay<'a> {
     /// sequence fast-forwarded, and its accumulation replayed from the start of its current
     /// cycle, one tick at a time, each tick one unit of `budget`.
     pub fn at(entry: &'a Entry, k: u64, first: u64, n: u64, budget: &mut Budget) -> Result<Self, Exhausted> {
+        Self::reach(entry, k, first, n, true, budget)
+    }
+
+    /// Series `k` of `entry` brought to tick `n` for its values alone (for a histogram or summary
+    /// the locations of its observations, which are not accumulated, so `observed` stays empty):
+    /// a fast-forward that jumps where the sequence can, whatever the type. The charts need no
+    /// more, and a histogram without `reset_interval` would otherwise be replayed from tick 1.
+    pub fn values_at(entry: &'a Entry, k: u64, first: u64, n: u64, budget: &mut Budget) -> Result<Self, Exhausted> {
+        Self::reach(entry, k, first, n, false, budget)
+    }
+
+    fn reach(
+        entry: &'a Entry,
+        k: u64,
+        first: u64,
+        n: u64,
+        observing: bool,
+        budget: &mut Budget,
+    ) -> Result<Self, Exhausted> {
         // A churning entry's series of n's generation began at its start.
         let begin = Self::start_for(entry, first, n);
         let mut replay = Replay::new(entry, k, begin);
         replay.first = first;
-        if entry.observe.is_none() {
+        replay.observing = observing && entry.observe.is_some();
+        if !replay.observing {
+            replay.acc.clear();
             replay.sequence.skip_to(n, budget)?;
             return Ok(replay);
         }
@@ -80,10 +105,10 @@ impl<'a> Replay<'a> {
     pub fn skip_to(&mut self, n: u64, budget: &mut Budget) -> Result<(), Exhausted> {
         if self.entry.churn.is_some() && Self::start_for(self.entry, self.first, n) > self.sequence.tick() {
             // n is in a later generation: its series start afresh.
-            *self = Replay::at(self.entry, self.k, self.first, n, budget)?;
+            *self = Replay::reach(self.entry, self.k, self.first, n, self.observing, budget)?;
             return Ok(());
         }
-        if self.entry.observe.is_none() {
+        if !self.observing {
             return self.sequence.skip_to(n, budget);
         }
         while self.sequence.tick() < n {
@@ -106,6 +131,9 @@ impl<'a> Replay<'a> {
 
     /// Adds the current tick to the accumulation.
     fn add(&mut self) {
+        if !self.observing {
+            return;
+        }
         if let Some(observe) = &self.entry.observe {
             let (n, start) = (self.sequence.tick(), self.sequence.cycle_start());
             let (value, i) = (self.value(), n - start + 1);

@@ -35,6 +35,8 @@ pub struct Snapshot {
     self_metrics: SelfMetrics,
     /// Text, OpenMetrics and protobuf, each plain and gzipped.
     bodies: [OnceLock<Vec<u8>>; 6],
+    /// The landing page, drawn by the HTTP layer (see [`Snapshot::page`]).
+    page: OnceLock<Vec<u8>>,
 }
 
 impl Snapshot {
@@ -81,6 +83,13 @@ impl Snapshot {
             }
         })
     }
+
+    /// The page `draw` makes of this snapshot, drawn by the first caller only: the landing page
+    /// with its charts costs one drawing per tick (and reload), however many people look. The
+    /// engine keeps the bytes; what they say is the HTTP layer's, above it.
+    pub fn page(&self, draw: impl FnOnce(&Snapshot) -> Vec<u8>) -> &[u8] {
+        self.page.get_or_init(|| draw(self))
+    }
 }
 
 pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot {
@@ -113,5 +122,6 @@ pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot
         catalog: engine.catalog.clone(),
         self_metrics,
         bodies: Default::default(),
+        page: OnceLock::new(),
     }
 }

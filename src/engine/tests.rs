@@ -52,6 +52,33 @@ fn gzip_bodies_decode_to_the_plain_ones() {
     }
 }
 
+/// The landing page is drawn once per snapshot, however many ask for it, and afresh for the
+/// next tick's snapshot.
+#[test]
+fn a_snapshot_draws_its_page_once() {
+    let state = State::new(
+        config(r#"[{"name":"s","metric_type":"counter","custom_function":"square"}]"#),
+        Duration::from_secs(1),
+    );
+    state.tick();
+    let drawn = std::sync::atomic::AtomicU64::new(0);
+    let draw = |snapshot: &Snapshot| {
+        drawn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("tick {}", snapshot.ticks).into_bytes()
+    };
+    let snapshot = state.snapshot();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| assert_eq!(state.snapshot().page(draw), b"tick 1"));
+        }
+    });
+    assert_eq!(snapshot.page(draw), b"tick 1");
+    assert_eq!(drawn.load(std::sync::atomic::Ordering::Relaxed), 1);
+    state.tick();
+    assert_eq!(state.snapshot().page(draw), b"tick 2");
+    assert_eq!(drawn.load(std::sync::atomic::Ordering::Relaxed), 2);
+}
+
 #[test]
 fn reload_keeps_unchanged_series_in_place() {
     let state = State::new(

@@ -7,5 +7,6 @@ mod negotiate;
 mod routes;
 mod server;
 
+pub use landing::{page as landing_page, CONTENT_SECURITY_POLICY, DRAWN};
 pub use negotiate::{accepts_gzip, choose_format};
 pub use server::{handler, Reload, STALLED};

@@ -77,9 +77,8 @@ pub(super) fn handle(request: Request, state: &State, reload: &Reload) -> bool {
             response
         }
         Some(Route::Health) => health(state),
-        Some(Route::Landing) => {
-            reply(200, "text/html; charset=utf-8", Body::Owned(landing::page(&state.snapshot()).into_bytes()))
-        }
+        Some(Route::Landing) => reply(200, "text/html; charset=utf-8", Body::Landing(state.snapshot()))
+            .with_header(header("Content-Security-Policy", landing::CONTENT_SECURITY_POLICY)),
         // The liveness probe: a ticker stuck for two intervals is worth a restart.
         Some(Route::Healthy) if !state.health().healthy => {
             text(503, "metrics-generator is Unhealthy: the ticker has missed two intervals.")

@@ -45,6 +45,8 @@ pub fn handler(state: Arc<State>, reload: Arc<Reload>) -> Arc<tiny_http::Handler
 pub(super) enum Body {
     Owned(Vec<u8>),
     Metrics(Arc<Snapshot>, Format, bool),
+    /// The landing page, drawn once per snapshot.
+    Landing(Arc<Snapshot>),
 }
 
 impl AsRef<[u8]> for Body {
@@ -52,6 +54,7 @@ impl AsRef<[u8]> for Body {
         match self {
             Body::Owned(bytes) => bytes,
             Body::Metrics(snapshot, format, gzip) => snapshot.body(*format, *gzip),
+            Body::Landing(snapshot) => snapshot.page(super::landing::page),
         }
     }
 }

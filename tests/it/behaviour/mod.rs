@@ -3,6 +3,7 @@
 //! the modes that print and exit.
 
 mod alignment;
+mod charts;
 mod cli;
 mod expected;
 mod formulas;

@@ -146,6 +146,9 @@ fn a_shard_without_series_warns_and_serves_only_its_own_metrics() {
     assert!(samples(&body).is_empty(), "{body}");
     assert_eq!(crate::support::sample(&body, "metrics_generator_series"), Some(0.0));
     assert!(exporter.stderr().contains("shard 5/7 has no series"), "{}", exporter.stderr());
+    let page = exporter.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("no series in this shard"), "{}", page.text());
 }
 
 /// The exports and `--preview` follow `--shard`: N exports of the N shards hold together the

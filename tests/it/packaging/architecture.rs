@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["exposition"],
     &["engine"],
+    &["chart"],
     &["http"],
     &["cli"],
     &["serve"],

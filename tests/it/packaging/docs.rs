@@ -49,6 +49,53 @@ fn docs_document_every_function() {
     }
 }
 
+/// The docs' pictures are what `make pictures` draws now: `--preview 60 --svg` of each config in
+/// `docs/pictures/`, byte for byte, with no picture left over; and the functions reference shows
+/// one for every built-in function.
+#[test]
+fn docs_pictures_are_current() {
+    let pictures = root().join("docs/pictures");
+    let drawn = crate::support::TempDir::new();
+    let mut configs = Vec::new();
+    for entry in std::fs::read_dir(&pictures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            configs.push(path);
+        }
+    }
+    assert!(configs.len() >= 2, "docs/pictures/ holds {} configs", configs.len());
+    for config in &configs {
+        let config = config.to_str().unwrap();
+        let dir = drawn.path().to_str().unwrap();
+        let out = crate::support::run(&["--namespace", "", "--config", config, "--preview", "60", "--svg", dir]);
+        assert!(out.status.success(), "{config}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let svgs = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".svg"))
+            .collect();
+        names.sort();
+        names
+    };
+    let expected = svgs(drawn.path());
+    assert_eq!(svgs(&pictures), expected, "docs/pictures/ holds other pictures than it draws: run make pictures");
+    for name in &expected {
+        let (now, kept) =
+            (std::fs::read(drawn.path().join(name)).unwrap(), std::fs::read(pictures.join(name)).unwrap());
+        assert!(now == kept, "docs/pictures/{name} is stale: run make pictures and review the difference");
+    }
+    let page = read("docs/functions.md");
+    for def in metrics_generator::Registry::builtin().functions() {
+        let name = def.name();
+        assert!(
+            page.contains(&format!("![{name}](pictures/{name}.svg) |")),
+            "docs/functions.md lacks a picture of {name}"
+        );
+    }
+}
+
 /// Every relative link in the README and in `docs/*.md` points at a file that exists, and every
 /// `#anchor` into a Markdown page at one of its headings.
 #[test]
