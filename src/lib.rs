@@ -47,6 +47,7 @@ mod text;
 #[doc(hidden)]
 pub mod time;
 mod watch;
+mod wire;
 // The expression language, the functions, the config.
 #[doc(hidden)]
 pub mod config;
