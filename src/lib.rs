@@ -63,6 +63,8 @@ pub mod engine;
 pub mod exposition;
 #[doc(hidden)]
 pub mod http;
+#[doc(hidden)]
+pub mod remote;
 mod serve;
 
 pub use cli::{Args, Mode};

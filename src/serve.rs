@@ -1,6 +1,6 @@
 //! Running the exporter: [`run`] does what the flags ask (a mode that prints and exits, or
 //! serving); [`start`] loads the config, runs the first tick, binds the socket and starts the
-//! ticker and the server, in that order; the [`Reloader`] and the signal thread.
+//! server, remote write and the ticker, in that order; the [`Reloader`] and the signal thread.
 
 use crate::cli::{self, exports, output, preview, Args, Mode};
 use crate::config;
@@ -10,6 +10,7 @@ use crate::exposition::{self, Connections};
 use crate::functions::Registry;
 use crate::http;
 use crate::names::VERSION;
+use crate::remote;
 use crate::time::Align;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -128,6 +129,10 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
         }
     );
     log::info!("listening on http://{addr}");
+    // Before the ticker starts, so that pushing begins with the tick being served.
+    if let Some(options) = &args.remote_write {
+        remote::start(&state, options)?;
+    }
     let ticker_state = state.clone();
     std::thread::Builder::new()
         .name("ticker".into())

@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["exposition"],
     &["engine"],
-    &["http"],
+    &["http", "remote"],
     &["cli"],
     &["serve"],
     &["lib", "main"],
