@@ -95,6 +95,7 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
         None => Connections { limit, ..Connections::default() },
         Some(s) => Connections { limit, open: s.open() as u64, evicted: s.evicted(), refused: s.refused() },
     });
+    let remote_write = args.remote_write.as_ref().map(|options| (remote::count(), options));
     // The first tick happens at start-up, so the very first scrape already shows values: tick 1,
     // or with --align wall-clock the tick the clock says.
     let state = Arc::new(prepare(args, &registry)?);
@@ -130,8 +131,8 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     );
     log::info!("listening on http://{addr}");
     // Before the ticker starts, so that pushing begins with the tick being served.
-    if let Some(options) = &args.remote_write {
-        remote::start(&state, options)?;
+    if let Some((counting, options)) = remote_write {
+        counting.start(&state, options)?;
     }
     let ticker_state = state.clone();
     std::thread::Builder::new()

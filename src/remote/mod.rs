@@ -19,4 +19,4 @@ mod sender;
 
 pub use encode::{Encoder, Request, STALE_NAN};
 pub use options::{Options, Target, DEFAULT_QUEUE};
-pub use sender::start;
+pub use sender::{count, Counting};

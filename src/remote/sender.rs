@@ -95,9 +95,14 @@ impl Queue {
     }
 }
 
-/// Starts pushing `state`'s ticks as `options` say: from the tick being served (after the ticks
-/// of `--remote-write-history` before it), then every tick the ticker publishes.
-pub fn start(state: &Arc<State>, options: &Options) -> Result<(), Error> {
+/// Remote write, counting from before the first tick so that every snapshot serves its counts;
+/// [`Counting::start`] starts sending.
+pub struct Counting {
+    counts: Arc<Counts>,
+}
+
+/// Makes every later snapshot serve remote write's counts (all zero until it starts).
+pub fn count() -> Counting {
     let counts = Arc::new(Counts::default());
     let shown = counts.clone();
     count_remote_write_with(move || RemoteWriteCounts {
@@ -107,30 +112,39 @@ pub fn start(state: &Arc<State>, options: &Options) -> Result<(), Error> {
         dropped: shown.dropped.load(Relaxed),
         last_success: f64::from_bits(shown.last_success.load(Relaxed)),
     });
-    let queue = Arc::new(Queue {
-        inner: Mutex::new(Waiting { ticks: VecDeque::new(), last: None }),
-        ready: Condvar::new(),
-        capacity: options.queue,
-    });
-    let grid = state.grid();
-    let history = options.history.map_or(0, |h| (h.as_millis() / u128::from(grid.interval_ms.max(1))) as u64);
-    let client = Client::new(options.target.clone(), &options.headers, options.ca.as_deref());
-    let sender = Sender { client, counts: counts.clone(), url: options.target.url.clone(), grid };
-    let feed = queue.clone();
-    std::thread::Builder::new()
-        .name("remote-write".into())
-        .spawn(move || sender.run(&feed, history))
-        .map_err(|e| Error::Startup(format!("cannot start the remote-write thread: {e}")))?;
-    let url = options.target.url.clone();
-    state.on_tick(move |snapshot| queue.offer(snapshot, &counts, &url));
-    log::info!(
-        "remote write to {} from tick {}{}, at most {} ticks queued",
-        options.target.url,
-        state.ticks(),
-        if history > 0 { format!(" after {history} ticks of history") } else { String::new() },
-        options.queue
-    );
-    Ok(())
+    Counting { counts }
+}
+
+impl Counting {
+    /// Starts pushing `state`'s ticks as `options` say: from the tick being served (after the
+    /// ticks of `--remote-write-history` before it), then every tick the ticker publishes.
+    pub fn start(self, state: &Arc<State>, options: &Options) -> Result<(), Error> {
+        let counts = self.counts;
+        let queue = Arc::new(Queue {
+            inner: Mutex::new(Waiting { ticks: VecDeque::new(), last: None }),
+            ready: Condvar::new(),
+            capacity: options.queue,
+        });
+        let grid = state.grid();
+        let history = options.history.map_or(0, |h| (h.as_millis() / u128::from(grid.interval_ms.max(1))) as u64);
+        let client = Client::new(options.target.clone(), &options.headers, options.ca.as_deref());
+        let sender = Sender { client, counts: counts.clone(), url: options.target.url.clone(), grid };
+        let feed = queue.clone();
+        std::thread::Builder::new()
+            .name("remote-write".into())
+            .spawn(move || sender.run(&feed, history))
+            .map_err(|e| Error::Startup(format!("cannot start the remote-write thread: {e}")))?;
+        let url = options.target.url.clone();
+        state.on_tick(move |snapshot| queue.offer(snapshot, &counts, &url));
+        log::info!(
+            "remote write to {} from tick {}{}, at most {} ticks queued",
+            options.target.url,
+            state.ticks(),
+            if history > 0 { format!(" after {history} ticks of history") } else { String::new() },
+            options.queue
+        );
+        Ok(())
+    }
 }
 
 struct Sender {

@@ -10,5 +10,6 @@ mod functions;
 mod http;
 mod output;
 mod reload;
+mod remote_write;
 mod signals;
 mod values;
