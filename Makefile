@@ -83,15 +83,17 @@ test:
 	fi; \
 	exit $$status
 
-# The benchmarks: rendering (cargo bench) and serving against nginx (needs wrk and nginx).
+# The benchmarks: rendering and remote write (cargo bench) and serving against nginx (needs wrk and nginx).
 bench:
 	$(CARGO) bench --locked --bench render
+	$(CARGO) bench --locked --bench remote_write
 	scripts/bench-http.sh
 
 # A quick run of both benchmarks, so that they keep working (CI runs it).
 bench-smoke:
 	$(CARGO) bench --locked --bench render -- 1000
 	$(CARGO) bench --locked --bench observe -- quick
+	$(CARGO) bench --locked --bench remote_write -- 1000 2
 	ROUNDS=1 scripts/bench-http.sh 1 1
 
 # Runs each fuzz target for FUZZ_SECONDS (cargo-fuzz, nightly toolchain); see scripts/fuzz.sh.

@@ -17,6 +17,7 @@ mod encode;
 pub mod options;
 mod sender;
 
-pub use encode::{Encoder, Request, STALE_NAN};
+pub use client::Client;
+pub use encode::{Encoder, Request, SAMPLES_PER_REQUEST, STALE_NAN};
 pub use options::{Options, Target, DEFAULT_QUEUE};
 pub use sender::{count, Counting};
