@@ -88,10 +88,11 @@ test:
 	fi; \
 	exit $$status
 
-# The benchmarks: rendering (cargo bench) and serving against nginx (needs wrk and nginx).
+# The benchmarks: rendering and remote write (cargo bench) and serving against nginx (needs wrk and nginx).
 bench:
 	$(CARGO) bench --locked --bench render
 	$(CARGO) bench --locked --bench landing
+	$(CARGO) bench --locked --bench remote_write
 	scripts/bench-http.sh
 
 # A quick run of both benchmarks, so that they keep working (CI runs it).
@@ -99,6 +100,7 @@ bench-smoke:
 	$(CARGO) bench --locked --bench render -- 1000
 	$(CARGO) bench --locked --bench observe -- quick
 	$(CARGO) bench --locked --bench landing -- quick
+	$(CARGO) bench --locked --bench remote_write -- 1000 2
 	ROUNDS=1 scripts/bench-http.sh 1 1
 
 # The docs' pictures (docs/pictures/*.svg), drawn by `--preview 60 --svg` from the configs beside

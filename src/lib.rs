@@ -47,6 +47,7 @@ mod text;
 #[doc(hidden)]
 pub mod time;
 mod watch;
+mod wire;
 // The expression language, the functions, the config.
 #[doc(hidden)]
 pub mod config;
@@ -64,6 +65,8 @@ pub mod engine;
 pub mod exposition;
 #[doc(hidden)]
 pub mod http;
+#[doc(hidden)]
+pub mod remote;
 mod serve;
 
 pub use cli::{Args, Mode};

@@ -1,6 +1,6 @@
 //! Running the exporter: [`run`] does what the flags ask (a mode that prints and exits, or
 //! serving); [`start`] loads the config, runs the first tick, binds the socket and starts the
-//! ticker and the server, in that order; the [`Reloader`] and the signal thread.
+//! server, remote write and the ticker, in that order; the [`Reloader`] and the signal thread.
 
 use crate::cli::{self, exports, output, preview, Args, Mode};
 use crate::config;
@@ -10,6 +10,7 @@ use crate::exposition::{self, Connections};
 use crate::functions::Registry;
 use crate::http;
 use crate::names::VERSION;
+use crate::remote;
 use crate::time::Align;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -101,6 +102,7 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
         None => Connections { limit, ..Connections::default() },
         Some(s) => Connections { limit, open: s.open() as u64, evicted: s.evicted(), refused: s.refused() },
     });
+    let remote_write = args.remote_write.as_ref().map(|options| (remote::count(), options));
     // The first tick happens at start-up, so the very first scrape already shows values: tick 1,
     // or with --align wall-clock the tick the clock says.
     let state = Arc::new(prepare(args, &registry)?);
@@ -152,6 +154,10 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
         }
     );
     log::info!("listening on http://{addr}");
+    // Before the ticker starts, so that pushing begins with the tick being served.
+    if let Some((counting, options)) = remote_write {
+        counting.start(&state, options)?;
+    }
     let ticker_state = state.clone();
     std::thread::Builder::new()
         .name("ticker".into())

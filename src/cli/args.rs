@@ -5,6 +5,7 @@ use super::preview::{MAX_SVG_TICKS, MAX_TICKS};
 use crate::config::{Options, Shard, DEFAULT_MAX_SERIES};
 use crate::error::Error;
 use crate::names::{is_metric_name, DEFAULT_NAMESPACE};
+use crate::remote::{self, Target};
 use crate::time::{parse_duration, parse_time, Align};
 use std::ffi::OsString;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -61,6 +62,8 @@ pub struct Args {
     pub verbose: bool,
     /// `--watch-config`: reload when the config file changes (see `crate::watch`).
     pub watch_config: bool,
+    /// `--remote-write` and its flags: where and how to push every tick.
+    pub remote_write: Option<remote::Options>,
 }
 
 impl Args {
@@ -112,6 +115,22 @@ Flags:
                               (default: 120s)
   --watch-config              reload the config when its file changes (checked every second;
                               follows symlinks, as a mounted ConfigMap changes); needs --config
+  --remote-write URL          also push every tick's samples to a Prometheus remote-write
+                              receiver (http:// or https://), stamped with their tick's time
+  --remote-write-header 'NAME: VALUE'
+                              a header sent with each push, e.g. 'X-Scope-OrgID: tenant';
+                              repeatable
+  --remote-write-bearer-token-file PATH
+                              send Authorization: Bearer with the token this file holds
+  --remote-write-basic-auth USER:PASSWORD_FILE
+                              send basic auth as USER with the password this file holds
+  --remote-write-ca-file PATH verify an https receiver with the CA certificates of this PEM
+                              file instead of the built-in roots
+  --remote-write-queue N      the most ticks waiting to be sent; when full, the oldest is
+                              dropped and counted (default: 100)
+  --remote-write-history DURATION
+                              before going live, push the ticks of that long before start-up,
+                              oldest first; needs --align wall-clock
   -v, --verbose               debug logging (RUST_LOG still wins when set)
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
   --preview N                 print the first N values of every series as a table (a row per
@@ -237,6 +256,7 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let max_connections = value(&mut p, "--max-connections")?;
     let head_timeout = value(&mut p, "--request-head-timeout")?;
     let idle_timeout = value(&mut p, "--keep-alive-timeout")?;
+    let remote_write = remote_write_flags(&mut p)?;
 
     let rest = p.finish();
     if let Some(first) = rest.first() {
@@ -308,6 +328,8 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let head_timeout = duration("--request-head-timeout", head_timeout, DEFAULT_HEAD_TIMEOUT)?;
     let idle_timeout = duration("--keep-alive-timeout", idle_timeout, DEFAULT_IDLE_TIMEOUT)?;
 
+    let remote_write = remote_write.check(align).map_err(usage)?;
+
     if watch_config && config.is_none() {
         return Err(usage("--watch-config needs --config PATH (the embedded default never changes)".into()));
     }
@@ -326,6 +348,7 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         idle_timeout,
         verbose,
         watch_config,
+        remote_write,
     })
 }
 
@@ -359,6 +382,98 @@ fn host_name() -> Option<String> {
         .ok()
         .filter(|h| !h.is_empty())
         .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()))
+}
+
+/// The `--remote-write*` flags as given.
+struct RemoteWriteFlags {
+    url: Option<String>,
+    headers: Vec<String>,
+    bearer_token_file: Option<String>,
+    basic_auth: Option<String>,
+    ca_file: Option<String>,
+    queue: Option<String>,
+    history: Option<String>,
+}
+
+fn remote_write_flags(p: &mut pico_args::Arguments) -> Result<RemoteWriteFlags, Error> {
+    let headers = p.values_from_str::<_, String>("--remote-write-header").map_err(|e| {
+        Error::Usage(match e {
+            pico_args::Error::OptionWithoutAValue(_) => "--remote-write-header needs a value".into(),
+            other => format!("--remote-write-header: {other}"),
+        })
+    })?;
+    Ok(RemoteWriteFlags {
+        url: value(p, "--remote-write")?,
+        headers,
+        bearer_token_file: value(p, "--remote-write-bearer-token-file")?,
+        basic_auth: value(p, "--remote-write-basic-auth")?,
+        ca_file: value(p, "--remote-write-ca-file")?,
+        queue: value(p, "--remote-write-queue")?,
+        history: value(p, "--remote-write-history")?,
+    })
+}
+
+impl RemoteWriteFlags {
+    /// Checks the flags and reads the files they name (a token, a password, CA certificates),
+    /// so that none can fail once serving.
+    fn check(self, align: Align) -> Result<Option<remote::Options>, String> {
+        let Some(url) = self.url else {
+            let given = [
+                (!self.headers.is_empty(), "--remote-write-header"),
+                (self.bearer_token_file.is_some(), "--remote-write-bearer-token-file"),
+                (self.basic_auth.is_some(), "--remote-write-basic-auth"),
+                (self.ca_file.is_some(), "--remote-write-ca-file"),
+                (self.queue.is_some(), "--remote-write-queue"),
+                (self.history.is_some(), "--remote-write-history"),
+            ];
+            return match given.iter().find(|(given, _)| *given) {
+                Some((_, flag)) => Err(format!("{flag} needs --remote-write URL")),
+                None => Ok(None),
+            };
+        };
+        let target = Target::parse(&url).map_err(|m| format!("--remote-write: {m}"))?;
+        let mut headers =
+            self.headers.iter().map(|h| remote::options::parse_header(h)).collect::<Result<Vec<_>, _>>()?;
+        let authorization = match (self.bearer_token_file, self.basic_auth) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "--remote-write-bearer-token-file and --remote-write-basic-auth cannot be given together".into()
+                )
+            }
+            (Some(file), None) => Some(format!(
+                "Bearer {}",
+                remote::options::read_secret("--remote-write-bearer-token-file", file.as_ref())?
+            )),
+            (None, Some(auth)) => Some(remote::options::basic_auth(&auth)?),
+            (None, None) => None,
+        };
+        if let Some(value) = authorization {
+            if headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
+                return Err("--remote-write-header: Authorization is set by the bearer token or basic auth flag".into());
+            }
+            headers.push(("Authorization".into(), value));
+        }
+        let ca = self.ca_file.map(|file| remote::options::read_ca_file(file.as_ref())).transpose()?;
+        if ca.is_some() && !target.tls {
+            return Err(format!("--remote-write-ca-file is for https:// URLs, and {url:?} is not one"));
+        }
+        let queue = match self.queue {
+            None => remote::DEFAULT_QUEUE,
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| format!("--remote-write-queue: {s:?} is not a number of ticks from 1 to 100000"))?,
+        };
+        let history =
+            self.history.map(|s| parse_duration(&s).map_err(|m| format!("--remote-write-history: {m}"))).transpose()?;
+        if history.is_some() && align != Align::WallClock {
+            return Err("--remote-write-history needs --align wall-clock: with --align start, tick 1 is start-up and \
+                        no tick comes before it"
+                .into());
+        }
+        Ok(Some(remote::Options { target, headers, ca, queue, history }))
+    }
 }
 
 /// The flag of `--help` nearest to `given` (`--intervall` → `--interval`), when it is near enough

@@ -102,6 +102,7 @@ pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot
         reload_success_time: engine.reload_success_time,
         started,
         connections: crate::exposition::connections(),
+        remote_write: crate::exposition::remote_write(),
     };
     Snapshot {
         ticks: engine.ticks,

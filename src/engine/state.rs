@@ -39,7 +39,13 @@ pub struct State {
     pub(super) started_unix: f64,
     pub(super) align: Align,
     pub(super) grid: Grid,
+    /// Called with each snapshot a tick publishes (remote write's queue): after the engine lock
+    /// and before the next tick, so they must be quick.
+    listeners: Mutex<Vec<Listener>>,
 }
+
+/// What [`State::on_tick`] calls.
+type Listener = Box<dyn Fn(&Snapshot) + Send>;
 
 /// What only the ticker and reloads touch.
 pub(super) struct Engine {
@@ -143,6 +149,7 @@ impl State {
             started_unix: now,
             align,
             grid,
+            listeners: Mutex::new(Vec::new()),
         }
     }
 
@@ -203,10 +210,25 @@ impl State {
     pub(super) fn publish(&self, engine: &Engine, ticked: bool) {
         let snapshot = Arc::new(snapshot_of(engine, self.grid, self.started_unix));
         let mut published = lock(&self.published);
-        published.snapshot = snapshot;
+        published.snapshot = snapshot.clone();
         if ticked {
             published.last_tick = Instant::now();
         }
+        drop(published);
+        if ticked {
+            for listener in lock(&self.listeners).iter() {
+                listener(&snapshot);
+            }
+        }
+    }
+
+    /// Calls `listener` with the snapshot being served now, then with each one a tick publishes
+    /// (reloads, which change the config but not the tick, are seen at the next tick). No tick is
+    /// missed or seen twice: the engine lock keeps ticks out meanwhile.
+    pub fn on_tick(&self, listener: impl Fn(&Snapshot) + Send + 'static) {
+        let _engine = lock(&self.engine);
+        listener(&self.snapshot());
+        lock(&self.listeners).push(Box::new(listener));
     }
 
     /// Advances every series by one value and publishes the new snapshot. Restarts are logged in

@@ -19,7 +19,10 @@ pub use catalog::Catalog;
 pub use escape::{escape_help, escape_label_value, format_value, go_float, openmetrics_float, write_label_set};
 pub use family::{families, Family};
 pub use lines::{lines, Line, LineValue};
-pub use self_metrics::{connections, count_connections_with, Connections, SelfMetrics};
+pub use self_metrics::{
+    connections, count_connections_with, count_remote_write_with, remote_write, Connections, RemoteWriteCounts,
+    SelfMetrics,
+};
 
 use crate::config::NativeCounts;
 use crate::time::Grid;

@@ -15,17 +15,13 @@ use crate::config::{
 };
 use crate::exposition::families;
 use crate::names::SELF_PREFIX;
+use crate::wire::{bytes_field, double_field, key, sint_field, varint, varint_field, varint_len, LENGTH};
 
 /// `MetricType` values.
 const COUNTER: u64 = 0;
 const GAUGE: u64 = 1;
 const SUMMARY: u64 = 2;
 const HISTOGRAM: u64 = 4;
-
-/// Wire types.
-const VARINT: u8 = 0;
-const FIXED64: u8 = 1;
-const LENGTH: u8 = 2;
 
 /// The fixed bytes of a config's protobuf exposition.
 pub(super) struct ProtoCatalog {
@@ -347,68 +343,9 @@ fn timestamp_field(out: &mut Vec<u8>, field: u32, ms: i64) {
     bytes_field(out, field, &timestamp);
 }
 
-fn key(out: &mut Vec<u8>, field: u32, wire: u8) {
-    varint(out, u64::from(field) << 3 | u64::from(wire));
-}
-
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-fn varint_field(out: &mut Vec<u8>, field: u32, v: u64) {
-    key(out, field, VARINT);
-    varint(out, v);
-}
-
-/// A `sint32` or `sint64` field: zigzag-encoded.
-fn sint_field(out: &mut Vec<u8>, field: u32, v: i64) {
-    key(out, field, VARINT);
-    varint(out, ((v << 1) ^ (v >> 63)) as u64);
-}
-
-fn double_field(out: &mut Vec<u8>, field: u32, v: f64) {
-    key(out, field, FIXED64);
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn bytes_field(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
-    key(out, field, LENGTH);
-    varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn varints_and_zigzag_are_protobufs() {
-        let encoded = |v: u64| {
-            let mut out = Vec::new();
-            varint(&mut out, v);
-            out
-        };
-        assert_eq!(encoded(1), [1]);
-        assert_eq!(encoded(300), [0xac, 0x02]);
-        assert_eq!(encoded(u64::MAX).len(), 10);
-        for v in [0, 1, 127, 128, 300, 16_383, 16_384, u64::MAX] {
-            assert_eq!(varint_len(v), encoded(v).len(), "{v}");
-        }
-        let zigzag = |v: i64| {
-            let mut out = Vec::new();
-            sint_field(&mut out, 1, v);
-            out[1..].to_vec()
-        };
-        assert_eq!([zigzag(0), zigzag(-1), zigzag(1), zigzag(-2)], [[0], [1], [2], [3]]);
-    }
 
     #[test]
     fn timestamps_split_into_seconds_and_nanos() {

@@ -1,5 +1,5 @@
-//! The exporter's own metrics, `metrics_generator_*`: build info, ticks, series, reloads and the
-//! HTTP server's connections.
+//! The exporter's own metrics, `metrics_generator_*`: build info, ticks, series, reloads, the
+//! HTTP server's connections and, when it is on, remote write.
 
 use super::{format_value, Format};
 use crate::names::{SELF_PREFIX, VERSION};
@@ -16,6 +16,8 @@ pub struct SelfMetrics {
     pub started: f64,
     /// The HTTP server's connections, as of the tick.
     pub connections: Connections,
+    /// Remote write's counts as of the tick, when `--remote-write` is on.
+    pub remote_write: Option<RemoteWriteCounts>,
 }
 
 /// One of the exporter's own families: its name after the prefix (for counters, without
@@ -35,7 +37,7 @@ impl SelfMetrics {
     pub(super) fn families(&self) -> Vec<SelfFamily> {
         let family = |name, counter, help, value| SelfFamily { name, counter, help, label: None, value, created: None };
         let c = &self.connections;
-        vec![
+        let mut families = vec![
             SelfFamily {
                 label: Some(("version", VERSION)),
                 ..family("build_info", false, "Build information of metrics-generator; the value is always 1.", 1.0)
@@ -73,7 +75,42 @@ impl SelfMetrics {
                 "New connections closed at once because the limit was reached and every open connection was making progress.",
                 c.refused as f64,
             ),
-        ]
+        ];
+        if let Some(r) = &self.remote_write {
+            families.extend([
+                family(
+                    "remote_write_samples_sent",
+                    true,
+                    "Samples (stale markers included) the remote-write receiver accepted.",
+                    r.sent as f64,
+                ),
+                family(
+                    "remote_write_samples_retried",
+                    true,
+                    "Samples sent again after a 5xx, a 429 or a connection error, once per retry.",
+                    r.retried as f64,
+                ),
+                family(
+                    "remote_write_samples_failed",
+                    true,
+                    "Samples the receiver refused with a status other than 2xx, 429 or 5xx: not sent again.",
+                    r.failed as f64,
+                ),
+                family(
+                    "remote_write_samples_dropped",
+                    true,
+                    "Samples of ticks dropped unsent from the full queue (--remote-write-queue).",
+                    r.dropped as f64,
+                ),
+                family(
+                    "remote_write_last_success_timestamp_seconds",
+                    false,
+                    "Unix time of the last request the remote-write receiver accepted; 0 before the first.",
+                    r.last_success,
+                ),
+            ]);
+        }
+        families
     }
 }
 
@@ -132,4 +169,37 @@ pub fn count_connections_with(source: impl Fn() -> Connections + Send + 'static)
 /// The connection counts now.
 pub fn connections() -> Connections {
     CONNECTIONS.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|source| source()).unwrap_or_default()
+}
+
+// ---- Remote write (SPEC §11): what the sender thread counts. ---------------------------------
+// Published the way the connection counts are: a source that `remote::start` registers.
+
+/// Remote write's counts since start-up, as of a tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RemoteWriteCounts {
+    /// Samples the receiver accepted.
+    pub sent: u64,
+    /// Samples sent again, once per retry.
+    pub retried: u64,
+    /// Samples refused for good.
+    pub failed: u64,
+    /// Samples of ticks dropped from the full queue.
+    pub dropped: u64,
+    /// Unix time of the last accepted request, in seconds; 0 before.
+    pub last_success: f64,
+}
+
+type RemoteWriteSource = Box<dyn Fn() -> RemoteWriteCounts + Send>;
+
+/// Where each tick reads remote write's counts from; none without `--remote-write`.
+static REMOTE_WRITE: std::sync::Mutex<Option<RemoteWriteSource>> = std::sync::Mutex::new(None);
+
+/// Makes every later snapshot serve remote write's counts from `source`.
+pub fn count_remote_write_with(source: impl Fn() -> RemoteWriteCounts + Send + 'static) {
+    *REMOTE_WRITE.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(source));
+}
+
+/// Remote write's counts now, when it is on.
+pub fn remote_write() -> Option<RemoteWriteCounts> {
+    REMOTE_WRITE.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|source| source())
 }

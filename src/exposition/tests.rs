@@ -67,6 +67,7 @@ fn rendered(format: Format) -> String {
         reload_success_time: 1000.0,
         started: 1000.0,
         connections: Connections { limit: 256, open: 2, evicted: 5, refused: 1 },
+        remote_write: None,
     };
     let sample = TickValues {
         values: &[1.0, 2.5, 3.0],

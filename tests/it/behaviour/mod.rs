@@ -11,6 +11,7 @@ mod functions;
 mod http;
 mod output;
 mod reload;
+mod remote_write;
 mod sharding;
 mod signals;
 mod values;

@@ -10,3 +10,4 @@ mod metric_types;
 mod prometheus_client_parser;
 mod prometheus_server;
 mod protobuf;
+mod remote_write;

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 /// The top-level modules of `src/`, leaves first. A module may use its own items and those of
 /// lower layers; never those of its own layer or above. `lib` and `main` sit on top.
 const LAYERS: &[&[&str]] = &[
-    &["distribution", "error", "names", "splitmix", "text", "time", "watch"],
+    &["distribution", "error", "names", "splitmix", "text", "time", "watch", "wire"],
     &["expr"],
     &["functions"],
     &["config"],
     &["exposition"],
     &["engine"],
     &["chart"],
-    &["http"],
+    &["http", "remote"],
     &["cli"],
     &["serve"],
     &["lib", "main"],

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod prometheus;
+pub mod receiver;
 pub mod reference;
 
 use std::io::{BufRead, BufReader, Read, Write};
