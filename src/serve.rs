@@ -113,8 +113,8 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
         head_timeout: args.head_timeout,
         idle_timeout: args.idle_timeout,
     };
-    let server =
-        tiny_http::Server::from_listener_with_handler(listener, handler, Some(limits)).map_err(|e| listen_error(&e))?;
+    let server = tiny_http::Server::from_listener_with_handler(listener, handler, Some(limits), None)
+        .map_err(|e| listen_error(&e))?;
     if let Some(stats) = server.connection_stats() {
         let _ = connection_stats.set(stats);
     }
