@@ -1,5 +1,5 @@
 //! What a user sees the exporter do: flags, functions and values, tick alignment, reload, signals
-//! HTTP routing, and
+//! HTTP routing, TLS and basic auth, and
 //! the modes that print and exit.
 
 mod alignment;
@@ -10,5 +10,6 @@ mod functions;
 mod http;
 mod output;
 mod reload;
+mod securing;
 mod signals;
 mod values;
