@@ -37,6 +37,10 @@ COPY target/x86_64-unknown-linux-musl/release/metrics-generator /usr/local/bin/m
 # Compiles the static binary from source, for users with only Docker.
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
+# ring (rustls's crypto) compiles C for the musl target with musl-gcc. Not pinned: the version is
+# whatever the Rust image's Debian release has, and a pin would break when RUST_IMAGE moves.
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends musl-tools && rm -rf /var/lib/apt/lists/*
 RUN rustup target add x86_64-unknown-linux-musl
 COPY . .
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl

@@ -11,6 +11,8 @@ pub enum Error {
     Usage(String),
     /// A config that cannot be read or is not valid; `source` is the file (or the embedded default).
     Config { source: String, message: String },
+    /// A `--web.config.file` that cannot be read or is not valid, or a file it names.
+    WebConfig { path: String, message: String },
     /// The listen address cannot be bound.
     Listen { address: String, message: String },
     /// The process cannot set itself up (threads, signal handlers).
@@ -26,7 +28,7 @@ impl Error {
     /// what the machine refused (the port).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Config { .. } => 2,
+            Error::Usage(_) | Error::Config { .. } | Error::WebConfig { .. } => 2,
             Error::Listen { .. } | Error::Startup(_) | Error::Output(_) | Error::Write { .. } => 1,
         }
     }
@@ -41,6 +43,7 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(message) => write!(f, "{message} (see --help)"),
             Error::Config { source, message } => write!(f, "config {source}: {message}"),
+            Error::WebConfig { path, message } => write!(f, "web config {path}: {message}"),
             Error::Listen { address, message } => write!(f, "cannot listen on {address}: {message}"),
             Error::Startup(message) => f.write_str(message),
             Error::Output(message) => write!(f, "cannot write to stdout: {message}"),

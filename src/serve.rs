@@ -25,6 +25,7 @@ pub fn run(args: &Args, registry: Registry) -> Result<(), Error> {
         Mode::Version => output::print(&format!("metrics-generator {VERSION}\n"))?,
         Mode::ListFunctions => output::print(&registry.describe())?,
         Mode::CheckConfig => {
+            web_config(args)?;
             let state = prepare(args, &registry)?;
             output::print(&cli::check::summary(&state.snapshot().config))?;
         }
@@ -105,6 +106,7 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let remote_write = args.remote_write.as_ref().map(|options| (remote::count(), options));
     // The first tick happens at start-up, so the very first scrape already shows values: tick 1,
     // or with --align wall-clock the tick the clock says.
+    let web = web_config(args)?.map(Arc::new);
     let state = Arc::new(prepare(args, &registry)?);
     let (series, source) = {
         let snapshot = state.snapshot();
@@ -133,14 +135,21 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     let reloader = Arc::new(Reloader { path: args.config.clone(), options, registry, state: state.clone() });
     let reload_from_http = reloader.clone();
     let reload: Arc<http::Reload> = Arc::new(move || reload_from_http.reload().map_err(|e| e.to_string()));
-    let handler = http::handler(state.clone(), reload);
+    let access = http::Access {
+        lifecycle: args.enable_lifecycle,
+        expected_max_concurrency: args.expected_max_concurrency,
+        web: web.clone(),
+    };
+    let handler = http::handler(state.clone(), reload, access);
+    let https = web.as_ref().is_some_and(|w| w.current().tls());
+    let wrap = web.map(http::web::wrap);
     let limits = tiny_http::Limits {
         max_connections: args.max_connections,
         head_timeout: args.head_timeout,
         idle_timeout: args.idle_timeout,
     };
-    let server =
-        tiny_http::Server::from_listener_with_handler(listener, handler, Some(limits)).map_err(|e| listen_error(&e))?;
+    let server = tiny_http::Server::from_listener_with_handler(listener, handler, Some(limits), wrap)
+        .map_err(|e| listen_error(&e))?;
     if let Some(stats) = server.connection_stats() {
         let _ = connection_stats.set(stats);
     }
@@ -153,7 +162,7 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
             Align::WallClock => "the wall clock",
         }
     );
-    log::info!("listening on http://{addr}");
+    log::info!("listening on {}://{addr}", if https { "https" } else { "http" });
     // Before the ticker starts, so that pushing begins with the tick being served.
     if let Some((counting, options)) = remote_write {
         counting.start(&state, options)?;
@@ -166,6 +175,24 @@ pub fn start(args: &Args, registry: Registry) -> Result<Running, Error> {
     // The server answers for as long as it lives, which is as long as the process.
     std::mem::forget(server);
     Ok(Running { addr, state, reloader })
+}
+
+/// The `--web.config.file`, read and checked (with the files it names), if given.
+fn web_config(args: &Args) -> Result<Option<http::web::Web>, Error> {
+    let Some(path) = &args.web_config else { return Ok(None) };
+    let web =
+        http::web::Web::load(path).map_err(|message| Error::WebConfig { path: path.display().to_string(), message })?;
+    let loaded = web.current();
+    log::info!(
+        "web config {}: {}, {}",
+        path.display(),
+        if loaded.tls() { "TLS" } else { "no TLS" },
+        match loaded.settings.users.len() {
+            0 => "no basic auth".to_string(),
+            n => format!("basic auth for {n} user{}", if n == 1 { "" } else { "s" }),
+        }
+    );
+    Ok(Some(web))
 }
 
 /// Everything serving checks before it binds, with the same flags: the config loads, and its first

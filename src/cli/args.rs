@@ -64,6 +64,12 @@ pub struct Args {
     pub watch_config: bool,
     /// `--remote-write` and its flags: where and how to push every tick.
     pub remote_write: Option<remote::Options>,
+    /// `--web.config.file`: TLS and basic auth in the exporter-toolkit format (see `crate::http::web`).
+    pub web_config: Option<PathBuf>,
+    /// `--web.enable-lifecycle`: whether `POST /-/reload` reloads (else it answers 403).
+    pub enable_lifecycle: bool,
+    /// `--expected.max-concurrency`: the most `/api/v1/expected` requests computed at once.
+    pub expected_max_concurrency: usize,
 }
 
 impl Args {
@@ -84,6 +90,9 @@ pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of `--keep-alive-timeout` (SPEC §12): longer than common scrape intervals, so a
 /// scraper's keep-alive connection survives between scrapes.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default of `--expected.max-concurrency` (SPEC §13): two costly queries can run side by
+/// side, and on a machine of two cores or more the ticker and scrapes still find a core.
+pub const DEFAULT_EXPECTED_MAX_CONCURRENCY: usize = 2;
 
 /// The text of `--help`.
 pub const HELP: &str = "\
@@ -131,6 +140,14 @@ Flags:
   --remote-write-history DURATION
                               before going live, push the ticks of that long before start-up,
                               oldest first; needs --align wall-clock
+  --web.config.file PATH      TLS and basic auth, in the web configuration format of the
+                              Prometheus exporters (tls_server_config, basic_auth_users); read
+                              again for each new connection, so certificates rotate in place
+  --web.enable-lifecycle      let POST /-/reload reload the config (403 without it); SIGHUP and
+                              --watch-config reload either way
+  --expected.max-concurrency N
+                              the most /api/v1/expected requests computed at once; others wait
+                              up to 1s, then get 503 (default: 2)
   -v, --verbose               debug logging (RUST_LOG still wins when set)
   --check-config              validate the config, print a summary, exit 0 (valid) or 2
   --preview N                 print the first N values of every series as a table (a row per
@@ -154,7 +171,8 @@ Endpoints:
   /metrics                    the series (Prometheus text, OpenMetrics; gzip)
   /health                     JSON health: 200 healthy, 503 when the ticker is stuck
   /-/healthy, /-/ready        liveness and readiness probes
-  /-/reload                   POST or PUT: reload the config, as SIGHUP does
+  /-/reload                   POST or PUT: reload the config, as SIGHUP does (needs
+                              --web.enable-lifecycle)
   /api/v1/expected            the values a series had, has or will have (?metric=NAME&time=T)
   /                           a landing page linking them
 ";
@@ -243,6 +261,7 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     };
     let verbose = p.contains(["-v", "--verbose"]);
     let watch_config = p.contains("--watch-config");
+    let enable_lifecycle = p.contains("--web.enable-lifecycle");
 
     let config: Option<PathBuf> = value(&mut p, "--config")?.map(PathBuf::from);
     let port = value(&mut p, "--port")?;
@@ -257,6 +276,8 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let head_timeout = value(&mut p, "--request-head-timeout")?;
     let idle_timeout = value(&mut p, "--keep-alive-timeout")?;
     let remote_write = remote_write_flags(&mut p)?;
+    let web_config: Option<PathBuf> = value(&mut p, "--web.config.file")?.map(PathBuf::from);
+    let expected_max_concurrency = value(&mut p, "--expected.max-concurrency")?;
 
     let rest = p.finish();
     if let Some(first) = rest.first() {
@@ -329,6 +350,13 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
     let idle_timeout = duration("--keep-alive-timeout", idle_timeout, DEFAULT_IDLE_TIMEOUT)?;
 
     let remote_write = remote_write.check(align).map_err(usage)?;
+    let expected_max_concurrency =
+        match expected_max_concurrency {
+            None => DEFAULT_EXPECTED_MAX_CONCURRENCY,
+            Some(s) => s.parse::<usize>().ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| {
+                usage(format!("--expected.max-concurrency: {s:?} is not a whole number from 1 to 1024"))
+            })?,
+        };
 
     if watch_config && config.is_none() {
         return Err(usage("--watch-config needs --config PATH (the embedded default never changes)".into()));
@@ -349,6 +377,9 @@ fn parse(raw: Vec<OsString>) -> Result<Args, Error> {
         verbose,
         watch_config,
         remote_write,
+        web_config,
+        enable_lifecycle,
+        expected_max_concurrency,
     })
 }
 
@@ -562,6 +593,8 @@ mod tests {
         assert_eq!(a.max_connections, 256);
         assert_eq!((a.head_timeout, a.idle_timeout), (Duration::from_secs(10), Duration::from_secs(120)));
         assert!(!a.verbose && a.config.is_none());
+        assert!(!a.enable_lifecycle && a.web_config.is_none());
+        assert_eq!(a.expected_max_concurrency, 2);
     }
 
     #[test]
@@ -580,6 +613,11 @@ mod tests {
         assert_eq!(limits.max_connections, 8);
         assert_eq!((limits.head_timeout, limits.idle_timeout), (Duration::from_secs(2), Duration::from_secs(1)));
         assert_eq!(args(&["--preview", "20"]).unwrap().mode, Mode::Preview(20));
+        let web = args(&["--web.config.file", "web.yml", "--web.enable-lifecycle", "--expected.max-concurrency=5"]);
+        let web = web.unwrap();
+        assert_eq!(web.web_config, Some(PathBuf::from("web.yml")));
+        assert!(web.enable_lifecycle);
+        assert_eq!(web.expected_max_concurrency, 5);
         assert_eq!(args(&["--preview=1000000"]).unwrap().mode, Mode::Preview(1_000_000));
         assert_eq!(
             args(&["--preview", "60", "--svg", "docs/pictures"]).unwrap().mode,
@@ -625,6 +663,15 @@ mod tests {
             (&["--preview"], "--preview needs a value (see --help)"),
             (&["--svg", "x.svg"], "--svg is for --preview (see --help)"),
             (&["--preview", "10001", "--svg", "x.svg"], "--svg draws at most 10000 ticks; --preview asks for 10001 (see --help)"),
+            (
+                &["--expected.max-concurrency", "0"],
+                "--expected.max-concurrency: \"0\" is not a whole number from 1 to 1024 (see --help)",
+            ),
+            (&["--web.config.file"], "--web.config.file needs a value (see --help)"),
+            (
+                &["--web.enable-lifecyle"],
+                "unknown or repeated flag --web.enable-lifecyle; did you mean --web.enable-lifecycle? (see --help)",
+            ),
             (&["--preview", "0"], "--preview: \"0\" is not a number of ticks from 1 to 1000000 (see --help)"),
             (
                 &["--preview", "1000001"],

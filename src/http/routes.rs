@@ -1,9 +1,10 @@
 //! Routing: which path answers what, with which methods, and the small answers (`/health`, the
 //! lifecycle endpoints) written here.
 
+use super::gate::WAIT;
 use super::landing;
 use super::negotiate::{accepts_gzip, choose_format};
-use super::server::{header, reply, text, Body, Reload, Reply};
+use super::server::{header, reply, text, Body, Context, Reply};
 use crate::engine::State;
 use crate::names::VERSION;
 use tiny_http::{Method, Request};
@@ -57,10 +58,16 @@ fn request_header<'a>(request: &'a Request, name: &'static str) -> Option<&'a st
 
 /// Routes one request and answers it; a failure to answer is logged, never fatal. Whether the
 /// answer was sent whole.
-pub(super) fn handle(request: Request, state: &State, reload: &Reload) -> bool {
+pub(super) fn handle(request: Request, context: &Context) -> bool {
+    let state = &*context.state;
     let path = request.url().split('?').next().unwrap_or("").to_string();
     let method = request.method().clone();
+    let authorized = context.web.as_ref().map_or(true, |web| web.authorized(request_header(&request, "Authorization")));
     let response = match Route::of(&path) {
+        // Every path asks for credentials, the unknown ones too, so that an unauthenticated client
+        // learns nothing about what is served.
+        _ if !authorized => text(401, "Unauthorized")
+            .with_header(header("WWW-Authenticate", "Basic realm=\"metrics-generator\", charset=\"UTF-8\"")),
         None => text(404, "not found"),
         Some(route) if !route.allows(&method) => {
             text(405, "method not allowed").with_header(header("Allow", route.allow()))
@@ -85,14 +92,30 @@ pub(super) fn handle(request: Request, state: &State, reload: &Reload) -> bool {
         }
         Some(Route::Healthy) => text(200, "metrics-generator is Healthy."),
         Some(Route::Ready) => text(200, "metrics-generator is Ready."),
-        Some(Route::Reload) => match reload() {
+        Some(Route::Reload) if !context.lifecycle => {
+            text(403, "Lifecycle API is not enabled: start metrics-generator with --web.enable-lifecycle to reload over HTTP (SIGHUP and --watch-config reload without it)")
+        }
+        Some(Route::Reload) => match (context.reload)() {
             Ok(summary) => text(200, &summary),
             Err(reason) => text(500, &format!("failed to reload config: {reason}")),
         },
         Some(Route::Expected) => {
             let query = request.url().split_once('?').map_or("", |(_, q)| q);
-            let answer = super::expected::answer(&state.snapshot(), query);
-            reply(answer.status, "application/json", Body::Owned(answer.body.into_bytes()))
+            match context.expected.enter(WAIT) {
+                Some(_pass) => {
+                    let answer = super::expected::answer(&state.snapshot(), query);
+                    reply(answer.status, "application/json", Body::Owned(answer.body.into_bytes()))
+                }
+                None => {
+                    let message = format!(
+                        "too many expected-value queries at once (--expected.max-concurrency {}); try again shortly",
+                        context.expected.limit()
+                    );
+                    let body = super::expected::error_body("unavailable", &message);
+                    reply(503, "application/json", Body::Owned(body.into_bytes()))
+                        .with_header(header("Retry-After", "1"))
+                }
+            }
         }
     };
     match request.respond(response) {

@@ -3,7 +3,9 @@
 //! stalls its answer. Handlers only read: they clone the current snapshot's `Arc` and write its
 //! bytes with no lock held.
 
+use super::gate::Gate;
 use super::routes::handle;
+use super::web::Web;
 use crate::engine::{Snapshot, State};
 use crate::exposition::Format;
 use std::sync::Arc;
@@ -22,16 +24,42 @@ pub const STALLED: Duration = Duration::from_secs(5);
 /// Reloads the config; `Ok` holds a summary, `Err` the reason it was rejected.
 pub type Reload = dyn Fn() -> Result<String, String> + Send + Sync;
 
+/// Who may do what (SPEC §13): the flags that open or close parts of the server.
+pub struct Access {
+    /// `--web.enable-lifecycle`: `POST /-/reload` reloads; without it, a 403.
+    pub lifecycle: bool,
+    /// `--expected.max-concurrency`.
+    pub expected_max_concurrency: usize,
+    /// `--web.config.file`: basic auth for every request (TLS is set up with the server).
+    pub web: Option<Arc<Web>>,
+}
+
+/// What every request's answer may need, shared by all connections.
+pub(super) struct Context {
+    pub state: Arc<State>,
+    pub reload: Arc<Reload>,
+    pub lifecycle: bool,
+    pub expected: Gate,
+    pub web: Option<Arc<Web>>,
+}
+
 /// What answers each request, on the thread of the connection it came on (tiny_http patch 7, see
 /// `vendor/tiny_http/PATCHES.md`): every connection has a thread of its own, so a client slow to
 /// take its answers holds up only itself, and a request crosses no thread. A connection whose
 /// answer could not be sent whole (a client given up on, see [`STALLED`]) is closed at once:
 /// what the client reads next would not be a response, and the thread is free for others.
-pub fn handler(state: Arc<State>, reload: Arc<Reload>) -> Arc<tiny_http::Handler> {
+pub fn handler(state: Arc<State>, reload: Arc<Reload>, access: Access) -> Arc<tiny_http::Handler> {
+    let context = Context {
+        state,
+        reload,
+        lifecycle: access.lifecycle,
+        expected: Gate::new(access.expected_max_concurrency),
+        web: access.web,
+    };
     Arc::new(move |request| {
         // A panic while answering (a bug) must not cost the connection's thread: it is contained
         // here, and the request, dropped unanswered, gets a 500 from tiny_http.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &state, &*reload))) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(request, &context))) {
             Ok(sent) => sent,
             Err(_) => {
                 log::warn!("a request handler panicked; the request got a 500");

@@ -73,9 +73,10 @@ mv "$tmp/tiny_http-$VERSION" "$tmp/upstream"
 )
 ln -s "$here" "$tmp/vendored"
 
-# Files of this directory that are not upstream's: these two, and the file that patch 11 added
-# (`src/util/connections.rs`, whose every line is the patch's; it opens with its marker).
-ours=(-x PATCHES.md -x diff-upstream.sh -x connections.rs)
+# Files of this directory that are not upstream's: these two, and the files that patches 11 and 13
+# added (`src/util/connections.rs`, `src/util/layered.rs`, whose every line is their patch's; each
+# opens with its marker).
+ours=(-x PATCHES.md -x diff-upstream.sh -x connections.rs -x layered.rs)
 
 cd "$tmp"
 status=0

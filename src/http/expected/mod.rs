@@ -39,14 +39,14 @@ pub struct Answer {
     pub body: String,
 }
 
+/// An error's JSON body, shaped as Prometheus's query API shapes it.
+pub fn error_body(kind: &str, message: &str) -> String {
+    format!("{{\"status\":\"error\",\"errorType\":{},\"error\":{}}}\n", json_string(kind), json_string(message))
+}
+
 impl Answer {
     fn error(status: u16, kind: &str, message: &str) -> Answer {
-        let body = format!(
-            "{{\"status\":\"error\",\"errorType\":{},\"error\":{}}}\n",
-            json_string(kind),
-            json_string(message)
-        );
-        Answer { status, body }
+        Answer { status, body: error_body(kind, message) }
     }
 
     fn bad(message: &str) -> Answer {

@@ -153,7 +153,17 @@ fn a_series_that_cannot_be_fast_forwarded_is_refused() {
 fn reload_with_wall_clock_fast_forwards_new_series() {
     let dir = TempDir::new();
     let path = dir.write("config.json", r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square"}]"#);
-    let args = ["--config", path.to_str().unwrap(), "--align", "wall-clock", "--interval", "1s", "--namespace", ""];
+    let args = [
+        "--config",
+        path.to_str().unwrap(),
+        "--align",
+        "wall-clock",
+        "--interval",
+        "1s",
+        "--namespace",
+        "",
+        "--web.enable-lifecycle",
+    ];
     let exporter = Exporter::start(&args);
     std::fs::write(
         &path,
@@ -183,7 +193,15 @@ fn reload_with_wall_clock_fast_forwards_new_series() {
 fn expected_values_follow_a_reload_with_start_alignment() {
     let dir = TempDir::new();
     let path = dir.write("config.json", r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square"}]"#);
-    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--interval", "500ms", "--namespace", ""]);
+    let exporter = Exporter::start(&[
+        "--config",
+        path.to_str().unwrap(),
+        "--interval",
+        "500ms",
+        "--namespace",
+        "",
+        "--web.enable-lifecycle",
+    ]);
     poll(Duration::from_secs(5), || (exporter.get("/health").json()["ticks"].as_u64()? >= 3).then_some(()))
         .expect("three ticks");
     std::fs::write(

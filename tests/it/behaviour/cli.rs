@@ -106,7 +106,9 @@ fn verbose_logs_debug_lines_unless_rust_log_says_otherwise() {
 
     // RUST_LOG wins over -v: at info, the same answer is not logged, the start-up lines are.
     let mut command = std::process::Command::new(crate::support::bin());
-    command.args(["-v", "--interval", "1h", "--listen-address", "127.0.0.1:0"]).env("RUST_LOG", "info");
+    command
+        .args(["-v", "--interval", "1h", "--listen-address", "127.0.0.1:0", "--web.enable-lifecycle"])
+        .env("RUST_LOG", "info");
     let quiet = Exporter::start_command(command);
     quiet.get("/metrics");
     // The debug line of a request is written before its answer, and a reload logs at info after

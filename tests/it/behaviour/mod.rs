@@ -1,5 +1,5 @@
 //! What a user sees the exporter do: flags, functions and values, tick alignment, reload, signals
-//! HTTP routing, and
+//! HTTP routing, TLS and basic auth, and
 //! the modes that print and exit.
 
 mod alignment;
@@ -12,6 +12,7 @@ mod http;
 mod output;
 mod reload;
 mod remote_write;
+mod securing;
 mod sharding;
 mod signals;
 mod values;

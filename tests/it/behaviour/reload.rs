@@ -1,6 +1,7 @@
 //! Live reload through SIGHUP and `POST /-/reload`: a good config changes what is served and keeps
 //! the place of unchanged series; a bad one changes nothing, says why, and both are recorded in
-//! the self-metrics.
+//! the self-metrics. `POST /-/reload` reloads only with `--web.enable-lifecycle` (off by default, as
+//! in Prometheus); SIGHUP and `--watch-config` reload either way.
 
 use crate::support::{poll, sample, signal, Exporter, TempDir};
 use std::time::Duration;
@@ -24,7 +25,15 @@ fn scenario(trigger: &dyn Fn(&Exporter) -> Option<(u16, String)>) {
     let dir = TempDir::new();
     let path = dir.write("config.json", BEFORE);
     // A tick every 300 ms: a few ticks pass before the reload, so positions are visible.
-    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--namespace", "", "--interval", "300ms"]);
+    let exporter = Exporter::start(&[
+        "--config",
+        path.to_str().unwrap(),
+        "--namespace",
+        "",
+        "--interval",
+        "300ms",
+        "--web.enable-lifecycle",
+    ]);
     poll(Duration::from_secs(10), || (exporter.sample("kept")? >= 16.0).then_some(())).expect("four ticks");
 
     std::fs::write(&path, AFTER).unwrap();
@@ -81,8 +90,22 @@ fn reload_through_sighup() {
 }
 
 #[test]
-fn reload_endpoint_methods_and_readiness() {
+fn reloading_over_http_needs_the_lifecycle_flag_and_sighup_does_not() {
     let exporter = Exporter::start(&["--interval", "1h"]);
+    for method in ["POST", "PUT"] {
+        let refused = exporter.request(method, "/-/reload", &[("Content-Length", "0")]);
+        assert_eq!(refused.status, 403, "{method}: {}", refused.text());
+        assert!(refused.text().contains("start metrics-generator with --web.enable-lifecycle"), "{}", refused.text());
+    }
+    assert!(!exporter.stderr().contains("reloaded"), "a refused request reloaded:\n{}", exporter.stderr());
+    signal(exporter.pid(), "HUP");
+    poll(Duration::from_secs(5), || exporter.stderr().contains("reloaded: ").then_some(()))
+        .unwrap_or_else(|| panic!("SIGHUP did not reload:\n{}", exporter.stderr()));
+}
+
+#[test]
+fn reload_endpoint_methods_and_readiness() {
+    let exporter = Exporter::start(&["--interval", "1h", "--web.enable-lifecycle"]);
     let get = exporter.get("/-/reload");
     assert_eq!(get.status, 405);
     assert_eq!(get.header("Allow"), Some("POST, PUT"));
@@ -103,7 +126,7 @@ fn a_changed_series_counts_once() {
     let dir = TempDir::new();
     let path = dir
         .write("config.json", r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 3}]"#);
-    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--interval", "1h"]);
+    let exporter = Exporter::start(&["--config", path.to_str().unwrap(), "--interval", "1h", "--web.enable-lifecycle"]);
     std::fs::write(
         &path,
         r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 3,

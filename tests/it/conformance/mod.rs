@@ -8,6 +8,7 @@ mod ground_truth;
 mod lifecycle;
 mod metric_types;
 mod prometheus_client_parser;
+mod prometheus_https;
 mod prometheus_server;
 mod protobuf;
 mod remote_write;

@@ -23,8 +23,8 @@ const BINARY: &str = "usr/local/bin/metrics-generator";
 const CONFIG: &str = "etc/metrics-generator/config.json";
 /// The static binary that `make static` builds and the `prebuilt` stage copies.
 const STATIC_BIN: &str = "target/x86_64-unknown-linux-musl/release/metrics-generator";
-/// `docs/deployment.md` promises a static binary under 2 MB.
-const MAX_BINARY_BYTES: u64 = 2_000_000;
+/// `docs/deployment.md` promises a static binary under 3 MB (2 MB before TLS, which is about 1 MB).
+const MAX_BINARY_BYTES: u64 = 3_000_000;
 
 #[test]
 fn dockerfile_passes_hadolint() {

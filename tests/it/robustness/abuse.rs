@@ -176,9 +176,10 @@ fn repeat(rounds: usize, every: Duration, mut round: impl FnMut(usize)) {
 }
 
 /// An exporter with the default config and a tick every 250 ms, so that bodies are rendered
-/// again and again while the abuse goes on.
+/// again and again while the abuse goes on, and its lifecycle API on, so that a reload request
+/// goes all the way to a reload.
 fn exporter() -> Exporter {
-    Exporter::start(&["--interval", "250ms"])
+    Exporter::start(&["--interval", "250ms", "--web.enable-lifecycle"])
 }
 
 #[test]

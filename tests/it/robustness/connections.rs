@@ -415,3 +415,71 @@ fn two_thousand_clients_that_never_read_a_5_mb_body_lock_nobody_out() {
     let after = settled_rss(pid, idle_rss);
     check_flood("2,000 clients that never read a 5 MB body", idle_rss, peak, after, counts);
 }
+
+/// The first bytes of a TLS ClientHello: a handshake record header announcing 512 bytes, and the
+/// start of the message. A client that sends this and no more has begun a handshake it never ends.
+const HALF_A_CLIENT_HELLO: &[u8] = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+
+/// An exporter serving HTTPS with a fresh certificate, and the PKI; `None` without `openssl`.
+fn https_exporter(dir: &crate::support::TempDir, args: &[&str]) -> Option<(Exporter, crate::support::tls::Pki)> {
+    let pki = crate::support::tls::Pki::make(dir)?;
+    let web = dir.write("web.yml", pki.tls_server_config(""));
+    let mut all = vec!["--web.config.file", web.to_str().unwrap()];
+    all.extend_from_slice(args);
+    Some((Exporter::start(&all), pki))
+}
+
+/// `GET /-/healthy` over HTTPS with curl: whether it got a 200; `None` without curl.
+fn https_healthy(exporter: &Exporter, pki: &crate::support::tls::Pki) -> Option<bool> {
+    let curl = crate::support::require_tool("curl")?;
+    let url = format!("https://127.0.0.1:{}/-/healthy", exporter.addr.port());
+    let out = crate::support::run_command(
+        Command::new(curl)
+            .args(["-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+            .arg(&pki.ca)
+            .arg(url),
+    );
+    Some(out.status.success() && out.stdout == b"200")
+}
+
+#[test]
+fn a_tls_handshake_that_never_ends_is_a_slow_request_head() {
+    let dir = crate::support::TempDir::new();
+    let Some((exporter, pki)) = https_exporter(&dir, &["--request-head-timeout", "2s"]) else { return };
+    let mut stalled = connect(exporter.addr);
+    let mut idle = connect(exporter.addr);
+    stalled.write_all(HALF_A_CLIENT_HELLO).unwrap();
+    let started = Instant::now();
+    assert!(closed_within(&mut stalled, Duration::from_secs(5)), "a stalled handshake was not closed in 5 s");
+    let closed_after = started.elapsed();
+    assert!(
+        (Duration::from_millis(1900)..Duration::from_millis(3500)).contains(&closed_after),
+        "closed after {closed_after:?}, not about 2 s after its first byte"
+    );
+    // A connection that has sent nothing has the keep-alive timeout, over TLS as over HTTP.
+    assert!(!closed_within(&mut idle, Duration::from_millis(100)), "the idle connection was closed");
+    assert_eq!(https_healthy(&exporter, &pki), Some(true));
+}
+
+#[test]
+fn a_full_https_server_closes_the_stalled_handshake_waiting_longest() {
+    let dir = crate::support::TempDir::new();
+    let Some((exporter, pki)) = https_exporter(&dir, &["--max-connections", "4", "--interval", "100ms"]) else {
+        return;
+    };
+    // Four half-done handshakes fill it; the first to come has waited longest.
+    let mut stalled: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut stream = connect(exporter.addr);
+            stream.write_all(HALF_A_CLIENT_HELLO).unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            stream
+        })
+        .collect();
+    // An honest HTTPS client is answered; the oldest stalled handshake is closed to make room.
+    assert_eq!(https_healthy(&exporter, &pki), Some(true), "{}", exporter.stderr());
+    assert!(closed_within(&mut stalled[0], Duration::from_secs(2)), "the longest-waiting handshake is open");
+    for (k, stream) in stalled.iter_mut().enumerate().skip(2) {
+        assert!(!closed_within(stream, Duration::from_millis(50)), "stalled handshake {k} was closed too");
+    }
+}

@@ -228,7 +228,7 @@ fn a_config_of_100_000_entries_loads_serves_and_reloads_in_bounded_time() {
     assert!(status.success() && stderr.is_empty(), "closed stdout: {status}\n{stderr}");
 
     let started = Instant::now();
-    let exporter = Exporter::start(&["--config", shown, "--interval", "1h"]);
+    let exporter = Exporter::start(&["--config", shown, "--interval", "1h", "--web.enable-lifecycle"]);
     let ready = started.elapsed();
     let metrics = exporter.get("/metrics");
     assert_eq!(metrics.status, 200);

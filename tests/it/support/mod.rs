@@ -9,6 +9,7 @@
 pub mod prometheus;
 pub mod receiver;
 pub mod reference;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -254,7 +255,9 @@ impl Exporter {
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.split("listening on http://").nth(1) {
+                let address =
+                    line.split("listening on http://").nth(1).or_else(|| line.split("listening on https://").nth(1));
+                if let Some(rest) = address {
                     let _ = tx.send(rest.trim().to_string());
                 }
                 let mut s = sink.lock().unwrap();

@@ -117,6 +117,8 @@ pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
 // metrics-generator patch 11: the connection limit and the deadlines for requests.
 pub use util::{ConnectionStats, Limits};
+// metrics-generator patch 13: connections read and written through a layer such as TLS.
+pub use util::{Socket, Transport, Wrap, Wrapped};
 
 mod client;
 mod common;
@@ -253,7 +255,7 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::start(listener.into(), ssl_config, None, None) // metrics-generator patch 11: no limits
+        Self::start(listener.into(), ssl_config, None, None, None) // metrics-generator patch 11: no limits; patch 13: no layer
     }
 
     /// metrics-generator patch 7: builds a server that answers every request with `handler`, called
@@ -268,12 +270,16 @@ impl Server {
     /// are open at once (a new one makes room by closing one that waits or stalls, see
     /// `util/connections.rs`), so at most that many connection threads run; request heads and
     /// idle connections have deadlines. [`Server::connection_stats`] counts them.
+    ///
+    /// metrics-generator patch 13: with `wrap`, each accepted connection is read and written
+    /// through what `wrap` makes of it (TLS, say; see `util/layered.rs`).
     pub fn from_listener_with_handler<L: Into<Listener>>(
         listener: L,
         handler: Arc<Handler>,
         limits: Option<Limits>,
+        wrap: Option<Arc<Wrap>>, // metrics-generator patch 13
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::start(listener.into(), None, Some(handler), limits)
+        Self::start(listener.into(), None, Some(handler), limits, wrap)
     }
 
     /// metrics-generator patch 11: the counts of connections, for a server with limits.
@@ -286,6 +292,7 @@ impl Server {
         ssl_config: Option<SslConfig>,
         handler: Option<Arc<Handler>>,
         limits: Option<Limits>, // metrics-generator patch 11
+        wrap: Option<Arc<Wrap>>, // metrics-generator patch 13
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -354,6 +361,24 @@ impl Server {
                             }
                         }
                         let streams = match ssl {
+                            // metrics-generator patch 13: through the layer `wrap` makes of it.
+                            None if wrap.is_some() => {
+                                let tracker = place.as_ref().map(|p| p.0.clone());
+                                let socket = util::Socket::new(sock, tracker);
+                                let wrapped = socket.try_clone().and_then(|raw| {
+                                    Ok(match (wrap.as_ref().unwrap())(socket)? {
+                                        util::Wrapped::Plain(socket) => util::refined_tcp_stream::Stream::from(socket.into_inner()),
+                                        util::Wrapped::Layered(layer) => util::refined_tcp_stream::Stream::layered(layer, raw),
+                                    })
+                                });
+                                match wrapped {
+                                    Ok(stream) => RefinedTcpStream::new(stream),
+                                    Err(e) => {
+                                        log::warn!("cannot set up a new connection: {}", e);
+                                        continue;
+                                    }
+                                }
+                            }
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
                             Some(ref ssl) => {

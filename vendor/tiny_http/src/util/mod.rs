@@ -9,6 +9,8 @@ pub use self::task_pool::TaskPool;
 // metrics-generator patch 11: the connection limit and the deadlines for requests.
 pub use self::connections::{ConnectionStats, Limits};
 pub(crate) use self::connections::{Place, Registry, Tracker};
+// metrics-generator patch 13: connections read and written through a layer such as TLS.
+pub use self::layered::{Socket, Transport, Wrap, Wrapped};
 
 use std::str::FromStr;
 
@@ -17,6 +19,8 @@ mod connections;
 mod custom_stream;
 mod equal_reader;
 mod fused_reader;
+// metrics-generator patch 13: a file of this patch's own.
+mod layered;
 mod messages_queue;
 pub(crate) mod refined_tcp_stream;
 mod sequential;

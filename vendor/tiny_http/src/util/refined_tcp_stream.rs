@@ -10,6 +10,27 @@ pub(crate) enum Stream {
     Http(Connection),
     #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
     Https(SslStream),
+    // metrics-generator patch 13: through a layer of the server's user, shared by both halves
+    // (which one thread uses in turn), with the socket itself to shut down and ask for its peer.
+    Layered(
+        std::sync::Arc<std::sync::Mutex<Box<dyn crate::util::Transport>>>,
+        Connection,
+    ),
+}
+
+impl Stream {
+    /// metrics-generator patch 13: a connection read and written through `layer`.
+    pub(crate) fn layered(layer: Box<dyn crate::util::Transport>, socket: Connection) -> Self {
+        Stream::Layered(std::sync::Arc::new(std::sync::Mutex::new(layer)), socket)
+    }
+
+    /// metrics-generator patch 13: the layer, which a panic elsewhere cannot leave half-changed
+    /// in a way that matters more than the connection it belongs to.
+    fn layer(
+        layer: &std::sync::Mutex<Box<dyn crate::util::Transport>>,
+    ) -> std::sync::MutexGuard<'_, Box<dyn crate::util::Transport>> {
+        layer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Stream {
@@ -21,6 +42,8 @@ impl Stream {
             Stream::Http(tcp_stream) => tcp_stream.try_clone().map(Stream::Http),
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => Ok(Stream::Https(ssl_stream.clone())),
+            // metrics-generator patch 13
+            Stream::Layered(layer, socket) => Ok(Stream::Layered(layer.clone(), socket.try_clone()?)),
         }
     }
 }
@@ -37,6 +60,7 @@ impl Stream {
             Stream::Http(_) => false,
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(_) => true,
+            Stream::Layered(..) => true, // metrics-generator patch 13
         }
     }
 
@@ -45,6 +69,7 @@ impl Stream {
             Stream::Http(tcp_stream) => tcp_stream.peer_addr(),
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.peer_addr(),
+            Stream::Layered(_, socket) => socket.peer_addr(), // metrics-generator patch 13
         }
     }
 
@@ -53,6 +78,13 @@ impl Stream {
             Stream::Http(tcp_stream) => tcp_stream.shutdown(how),
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.shutdown(how),
+            // metrics-generator patch 13: the layer ends its writing first (TLS's close_notify).
+            Stream::Layered(layer, socket) => {
+                if how != Shutdown::Read {
+                    Stream::layer(layer).close();
+                }
+                socket.shutdown(how)
+            }
         }
     }
 }
@@ -63,6 +95,7 @@ impl Read for Stream {
             Stream::Http(tcp_stream) => tcp_stream.read(buf),
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.read(buf),
+            Stream::Layered(layer, _) => Stream::layer(layer).read(buf), // metrics-generator patch 13
         }
     }
 }
@@ -73,6 +106,7 @@ impl Write for Stream {
             Stream::Http(tcp_stream) => tcp_stream.write(buf),
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.write(buf),
+            Stream::Layered(layer, _) => Stream::layer(layer).write(buf), // metrics-generator patch 13
         }
     }
 
@@ -81,6 +115,7 @@ impl Write for Stream {
             Stream::Http(tcp_stream) => tcp_stream.flush(),
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.flush(),
+            Stream::Layered(layer, _) => Stream::layer(layer).flush(), // metrics-generator patch 13
         }
     }
 }
