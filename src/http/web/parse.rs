@@ -55,7 +55,8 @@ impl ClientAuth {
     }
 }
 
-/// `min_version` and `max_version`: TLS 1.2 or 1.3 (rustls does not do older ones).
+/// `min_version` and `max_version`: TLS 1.2 or 1.3 (rustls does not do older ones). The server
+/// speaks TLS 1.3 only, so a `min_version` admits it either way and `max_version: TLS12` is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TlsVersion {
     Tls12,
@@ -175,6 +176,11 @@ fn tls(yaml: &Yaml, base: &Path) -> Result<Option<TlsSettings>, String> {
     if max.is_some_and(|max| max < min_version) {
         return Err("tls_server_config: max_version is below min_version".into());
     }
+    if max == Some(TlsVersion::Tls12) {
+        return Err("tls_server_config.max_version: TLS12 cannot be served: this exporter speaks TLS 1.3 only (every \
+                    current Prometheus, Go, curl and Python client does; see docs/securing.md)"
+            .into());
+    }
     Ok(Some(TlsSettings { cert_file, key_file, client_ca_file: ca, client_auth, min_version, max_version: max }))
 }
 
@@ -251,6 +257,7 @@ mod tests {
             ("tls_server_config: {key_file: a}", "tls_server_config: cert_file is missing"),
             ("tls_server_confg: {}", "unknown key \"tls_server_confg\" (tls_server_config, basic_auth_users)"),
             ("tls_server_config: {cert_file: a, key_file: b, min_version: TLS11}", "tls_server_config.min_version: TLS 1.0 and 1.1 are not supported (TLS12, TLS13)"),
+            ("tls_server_config: {cert_file: a, key_file: b, max_version: TLS12}", "tls_server_config.max_version: TLS12 cannot be served: this exporter speaks TLS 1.3 only (every current Prometheus, Go, curl and Python client does; see docs/securing.md)"),
             ("tls_server_config: {cert_file: a, key_file: b, min_version: 1.2}", "tls_server_config.min_version must be a string, not \"1.2\""),
             ("tls_server_config: {cert_file: a, key_file: b, client_auth_type: Always}", "tls_server_config.client_auth_type: \"Always\" is not one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert"),
             ("tls_server_config: {cert_file: a, key_file: b, client_auth_type: RequireAndVerifyClientCert}", "tls_server_config: client_auth_type verifies client certificates, so client_ca_file is needed"),

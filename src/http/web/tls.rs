@@ -2,7 +2,7 @@
 //! `rustls::ServerConfig`, and each new connection wrapped in a TLS stream (tiny_http patch 13).
 //! The handshake happens when the connection's thread first reads, never on the accept thread.
 
-use super::parse::{ClientAuth, TlsSettings, TlsVersion};
+use super::parse::{ClientAuth, TlsSettings};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{ring, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
@@ -17,11 +17,9 @@ use std::sync::Arc;
 /// Builds the server's TLS configuration, reading the certificate, key and client CA files.
 pub fn server_config(settings: &TlsSettings) -> Result<ServerConfig, String> {
     let provider = Arc::new(ring::default_provider());
-    let versions: &[&rustls::SupportedProtocolVersion] = match (settings.min_version, settings.max_version) {
-        (TlsVersion::Tls13, _) => &[&rustls::version::TLS13],
-        (TlsVersion::Tls12, Some(TlsVersion::Tls12)) => &[&rustls::version::TLS12],
-        (TlsVersion::Tls12, _) => &[&rustls::version::TLS13, &rustls::version::TLS12],
-    };
+    // TLS 1.3 only (docs/decisions.md): `min_version: TLS12` (the default) admits it, and the
+    // web config refuses `max_version: TLS12`.
+    let versions: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
     let certs = certificates(&settings.cert_file, "cert_file")?;
     let key = PrivateKeyDer::from_pem_file(&settings.key_file)
         .map_err(|e| format!("tls_server_config.key_file {}: {}", settings.key_file.display(), pem_error(e)))?;
