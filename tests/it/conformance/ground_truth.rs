@@ -218,13 +218,7 @@ fn backfilled_history_is_the_expected_values(prometheus: &Prometheus, exporter: 
 fn docs_alert_walkthrough_passes_promtool() {
     let Some(promtool) = require_tool("promtool") else { return };
     let page = std::fs::read_to_string(root().join("docs/ground-truth.md")).unwrap();
-    let block = |after: &str| -> String {
-        let start = page.find(after).unwrap_or_else(|| panic!("docs/ground-truth.md lacks {after:?}"));
-        let rest = &page[start..];
-        let open = rest.find("```yaml\n").unwrap() + "```yaml\n".len();
-        let close = rest[open..].find("```").unwrap();
-        rest[open..open + close].to_string()
-    };
+    let block = |after: &str| crate::support::code_block(&page, after, "```yaml\n");
     let command = "metrics-generator --export-promtool-tests walkthrough.yml --ticks 30";
     assert!(page.contains(command), "docs/ground-truth.md lacks {command:?}");
     let dir = TempDir::new();

@@ -120,13 +120,7 @@ fn the_self_metric_counts_the_series_served_now() {
 fn the_absent_guide_passes_promtool() {
     let Some(promtool) = require_tool("promtool") else { return };
     let guide = std::fs::read_to_string(crate::support::root().join("docs/guide-absent-staleness.md")).unwrap();
-    let block = |after: &str, fence: &str| -> String {
-        let start = guide.find(after).unwrap_or_else(|| panic!("the guide lacks {after:?}"));
-        let rest = &guide[start..];
-        let open = rest.find(fence).unwrap_or_else(|| panic!("no {fence:?} after {after:?}")) + fence.len();
-        let close = rest[open..].find("```").unwrap();
-        rest[open..open + close].to_string()
-    };
+    let block = |after: &str, fence: &str| crate::support::code_block(&guide, after, fence);
     let dir = TempDir::new();
     dir.write("heartbeat.json", block("Save as `heartbeat.json`", "```json\n"));
     dir.write("heartbeat-rules.yml", block("Save as `heartbeat-rules.yml`", "```yaml\n"));

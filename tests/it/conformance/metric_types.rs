@@ -391,13 +391,7 @@ fn histogram_quantiles_are_expected(prometheus: &Prometheus, exporter: &Exporter
 fn the_latency_slo_guide_passes_promtool() {
     let Some(promtool) = require_tool("promtool") else { return };
     let guide = std::fs::read_to_string(crate::support::root().join("docs/guide-latency-slo.md")).unwrap();
-    let block = |after: &str, fence: &str| -> String {
-        let start = guide.find(after).unwrap_or_else(|| panic!("the guide lacks {after:?}"));
-        let rest = &guide[start..];
-        let open = rest.find(fence).unwrap_or_else(|| panic!("no {fence:?} after {after:?}")) + fence.len();
-        let close = rest[open..].find("```").unwrap();
-        rest[open..open + close].to_string()
-    };
+    let block = |after: &str, fence: &str| crate::support::code_block(&guide, after, fence);
     let dir = TempDir::new();
     dir.write("slo.json", block("Save it\nas `slo.json`", "```json\n"));
     dir.write("rules.yml", block("Save as `rules.yml`", "```yaml\n"));

@@ -2,6 +2,7 @@
 //! names the two commands, the examples shown are what the binary prints, every built-in function
 //! is documented, and every relative link leads to a file and heading that exist.
 
+use crate::support::code_block as block;
 use crate::support::{root, run, TempDir};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -149,16 +150,6 @@ fn link_checker_reads_links_and_headings_as_github_does() {
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// The text of the first code block that opens with `fence` after the first `after` in `text`.
-#[track_caller]
-fn block(text: &str, after: &str, fence: &str) -> String {
-    let start = text.find(after).unwrap_or_else(|| panic!("no {after:?}"));
-    let rest = &text[start..];
-    let open = rest.find(fence).unwrap_or_else(|| panic!("no {fence:?} after {after:?}")) + fence.len();
-    let close = rest[open..].find("```").unwrap();
-    rest[open..open + close].to_string()
 }
 
 /// Runs `--preview` on `config` with `args` and compares its output with `shown`.

@@ -473,3 +473,14 @@ pub fn assert_fails(out: &Output, code: i32, needle: &str) {
     assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected:\n{stderr}");
 }
+
+/// The text of the first code block that opens with `fence` (```` ```json\n ````, say) after the
+/// first `after` in `text`: how the docs tests take a page's configs, commands and outputs.
+#[track_caller]
+pub fn code_block(text: &str, after: &str, fence: &str) -> String {
+    let start = text.find(after).unwrap_or_else(|| panic!("no {after:?}"));
+    let rest = &text[start..];
+    let open = rest.find(fence).unwrap_or_else(|| panic!("no {fence:?} after {after:?}")) + fence.len();
+    let close = rest[open..].find("```").unwrap();
+    rest[open..open + close].to_string()
+}
