@@ -487,3 +487,71 @@ fn a_full_https_server_closes_the_stalled_handshake_waiting_longest() {
         assert!(!closed_within(stream, Duration::from_millis(50)), "stalled handshake {k} was closed too");
     }
 }
+
+/// Stall protection over TLS: clients that finish the handshake, ask for a 5 MB body and never
+/// read it (Python's `ssl` on sockets with a 4 kB receive buffer) fill a server of four
+/// connections; an honest HTTPS client is still answered, as an answer blocked on a client that
+/// does not read is closed to make room, which the self-metrics count.
+#[test]
+fn a_full_https_server_closes_an_answer_blocked_on_a_client_that_never_reads() {
+    let dir = crate::support::TempDir::new();
+    let Some(python) = crate::support::require_tool("python3") else { return };
+    // 140,000 series of about 37 bytes each: a body of 5 MB.
+    let config = dir.write(
+        "config.json",
+        r#"[{"name": "flood", "metric_type": "gauge", "custom_function": "square", "series": 140000}]"#,
+    );
+    // One tick a second: the self-metrics in /metrics are those of the tick's body.
+    let args = ["--max-connections", "4", "--interval", "1s", "--config", config.to_str().unwrap()];
+    let Some((exporter, pki)) = https_exporter(&dir, &args) else { return };
+    let script = r#"
+import socket, ssl, sys, time
+port, cafile = int(sys.argv[1]), sys.argv[2]
+context = ssl.create_default_context(cafile=cafile)
+held = []
+for k in range(4):
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", port))
+    tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    tls.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    held.append(tls)
+    time.sleep(0.3)
+print("ready", flush=True)
+time.sleep(60)
+"#;
+    let mut clients = Command::new(python)
+        .args(["-c", script, &exporter.addr.port().to_string()])
+        .arg(&pki.ca)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(clients.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "the clients did not connect: {}", exporter.stderr());
+    // Past the second during which a blocked answer still counts as progressing.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(https_healthy(&exporter, &pki), Some(true), "{}", exporter.stderr());
+    let evicted = poll(Duration::from_secs(10), || {
+        let evicted = evicted_over_https(&exporter, &pki, &dir);
+        (evicted >= 1.0).then_some(evicted)
+    });
+    let _ = clients.kill();
+    let _ = clients.wait();
+    assert!(evicted.is_some(), "no blocked answer was closed to make room");
+}
+
+/// `metrics_generator_http_connections_evicted_total`, read over HTTPS with curl (which itself
+/// may need a blocked answer closed to get in) into a file, as the body is 5 MB.
+fn evicted_over_https(exporter: &Exporter, pki: &crate::support::tls::Pki, dir: &crate::support::TempDir) -> f64 {
+    let curl = crate::support::require_tool("curl").expect("curl");
+    let url = format!("https://127.0.0.1:{}/metrics", exporter.addr.port());
+    let file = dir.path().join("metrics.txt");
+    let out = crate::support::run_command(
+        Command::new(curl).args(["-sS", "--max-time", "5", "-o"]).arg(&file).arg("--cacert").arg(&pki.ca).arg(url),
+    );
+    assert!(out.status.success(), "curl /metrics: {}", String::from_utf8_lossy(&out.stderr));
+    let body = std::fs::read_to_string(&file).unwrap();
+    sample(&body, "metrics_generator_http_connections_evicted_total").expect("the evicted count")
+}
