@@ -103,6 +103,7 @@ pub(super) fn snapshot_of(engine: &Engine, grid: Grid, started: f64) -> Snapshot
         started,
         connections: crate::exposition::connections(),
         remote_write: crate::exposition::remote_write(),
+        shard: engine.config.shard,
     };
     Snapshot {
         ticks: engine.ticks,

@@ -1,5 +1,5 @@
 //! The exporter's own metrics, `metrics_generator_*`: build info, ticks, series, reloads, the
-//! HTTP server's connections and, when it is on, remote write.
+//! HTTP server's connections and, when they are on, the shard and remote write.
 
 use super::{format_value, Format};
 use crate::names::{SELF_PREFIX, VERSION};
@@ -18,6 +18,8 @@ pub struct SelfMetrics {
     pub connections: Connections,
     /// Remote write's counts as of the tick, when `--remote-write` is on.
     pub remote_write: Option<RemoteWriteCounts>,
+    /// `--shard K/N`, when this process is one of several.
+    pub shard: Option<crate::config::Shard>,
 }
 
 /// One of the exporter's own families: its name after the prefix (for counters, without
@@ -76,6 +78,22 @@ impl SelfMetrics {
                 c.refused as f64,
             ),
         ];
+        if let Some(shard) = self.shard {
+            families.extend([
+                family(
+                    "shard_index",
+                    false,
+                    "K of --shard K/N: which shard of the config this process serves.",
+                    shard.index as f64,
+                ),
+                family(
+                    "shard_count",
+                    false,
+                    "N of --shard K/N: how many shards the config is split into.",
+                    shard.count as f64,
+                ),
+            ]);
+        }
         if let Some(r) = &self.remote_write {
             families.extend([
                 family(

@@ -68,6 +68,7 @@ fn rendered(format: Format) -> String {
         started: 1000.0,
         connections: Connections { limit: 256, open: 2, evicted: 5, refused: 1 },
         remote_write: None,
+        shard: None,
     };
     let sample = TickValues {
         values: &[1.0, 2.5, 3.0],

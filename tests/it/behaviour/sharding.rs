@@ -87,6 +87,9 @@ fn the_global_numbering_spreads_a_fan_out_evenly() {
         .collect();
     assert_eq!(served, expected);
     assert_eq!(crate::support::sample(&body, "metrics_generator_series"), Some(8.0));
+    // The self-metrics say the shard (SPEC §10), so that a query can check every shard is scraped.
+    assert_eq!(crate::support::sample(&body, "metrics_generator_shard_index"), Some(1.0));
+    assert_eq!(crate::support::sample(&body, "metrics_generator_shard_count"), Some(4.0));
     let health = exporter.get("/health").json();
     assert_eq!((health["metrics_count"].as_u64(), health["shard"].as_str()), (Some(8), Some("1/4")));
     // The expected values: this shard's series, or with shard=all every one.
