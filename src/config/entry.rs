@@ -277,26 +277,9 @@ impl Entry {
     }
 }
 
-const FIELDS: &[&str] = &[
-    "name",
-    "metric_type",
-    "custom_function",
-    "reset_interval",
-    "labels",
-    "series",
-    "help",
-    "params",
-    "observations",
-    "distribution",
-    "buckets",
-    "quantiles",
-    "states",
-    "exemplars",
-    "native",
-    "active",
-    "churn",
-    "jitter",
-];
+/// The fields every entry may have.
+const COMMON_FIELDS: [&str; 8] =
+    ["name", "metric_type", "custom_function", "reset_interval", "labels", "series", "help", "params"];
 
 /// The fields that only some types take, and that decide a series' values.
 const TYPE_FIELDS: [&str; 10] = [
@@ -311,6 +294,18 @@ const TYPE_FIELDS: [&str; 10] = [
     "churn",
     "jitter",
 ];
+
+/// Every field an entry may have, in the order messages list them: the common ones, then those of
+/// some types.
+const FIELDS: [&str; COMMON_FIELDS.len() + TYPE_FIELDS.len()] = {
+    let mut all = [""; COMMON_FIELDS.len() + TYPE_FIELDS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < COMMON_FIELDS.len() { COMMON_FIELDS[i] } else { TYPE_FIELDS[i - COMMON_FIELDS.len()] };
+        i += 1;
+    }
+    all
+};
 
 /// How an info metric's function is named in messages and summaries: it has none.
 pub const NO_FUNCTION: &str = "none";
