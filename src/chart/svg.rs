@@ -55,24 +55,30 @@ pub fn escape(s: &str) -> Cow<'_, str> {
 /// The chart of `entry` (first tick `start`) over `window`, as an `<svg>` element whose ids begin
 /// with `id`; a chart that would take more than `budget` to replay says so instead.
 pub fn chart(entry: &Entry, start: u64, window: Window, id: &str, budget: &mut Budget) -> String {
+    if entry.served.count == 0 {
+        // With `--shard`, an entry whose series all belong to other shards: nothing to draw.
+        let title = format!("{}: no series in this shard", entry.describe_series());
+        return placeholder(entry, id, &title, "no series in this shard");
+    }
     match plot(entry, start, window, budget) {
         Ok(plot) => draw(entry, &plot, id),
         Err(_) => {
             let title = format!(
                 "{}: not drawn, as replaying it to tick {} would take too long (see /api/v1/expected)",
-                entry.series_name(0),
+                entry.series_name(entry.served.k(0)),
                 window.first
             );
-            let mut out = open(entry, id, &title);
-            let _ = write!(
-                out,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">not drawn: too long to replay</text></svg>",
-                WIDTH / 2.0,
-                HEIGHT / 2.0
-            );
-            out
+            placeholder(entry, id, &title, "not drawn: too long to replay")
         }
     }
+}
+
+/// A chart's frame with `text` in its middle instead of a plot.
+fn placeholder(entry: &Entry, id: &str, title: &str, text: &str) -> String {
+    let mut out = open(entry, id, title);
+    let _ =
+        write!(out, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{text}</text></svg>", WIDTH / 2.0, HEIGHT / 2.0);
+    out
 }
 
 /// The `<svg>` start tag and title of a chart.
@@ -97,9 +103,10 @@ fn title(entry: &Entry, plot: &Plot) -> String {
     let window = plot.window;
     let t = window.now.unwrap_or(window.last);
     let slot = (t - window.first) as usize;
-    let mut title = entry.series_name(0);
-    if entry.series > 1 {
-        let _ = write!(title, " (the first of {} series)", entry.series);
+    // The first series this process serves: series 0, or with `--shard` the shard's first.
+    let mut title = entry.series_name(entry.served.k(0));
+    if entry.served.count > 1 {
+        let _ = write!(title, " (the first of {} series)", entry.served.count);
     }
     let (mut floats, mut ints) = (ryu::Buffer::new(), itoa::Buffer::new());
     let shown: Vec<String> = plot

@@ -212,3 +212,44 @@ fn pictures_are_named_after_their_entries() {
     assert_eq!(document.matches("class=\"chart\"").count(), 3);
     assert!(document.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{document}");
 }
+
+/// With `--shard`, a chart draws the shard's first series, named as such, and an entry with no
+/// series in the shard is a frame that says so rather than another shard's values.
+#[test]
+fn a_shard_charts_its_own_first_series() {
+    let json = r#"[{"name":"a","metric_type":"gauge","custom_function":"uniform","series":2},
+                   {"name":"b","metric_type":"gauge","custom_function":"uniform","series":4}]"#;
+    let shard = crate::config::Shard { index: 2, count: 3 };
+    let options = Options { namespace: "ns".into(), shard: Some(shard), ..Options::default() };
+    let sharded = parse(json, "t.json", &options, &Registry::builtin()).unwrap();
+    let whole = config(json);
+    let window = Window::ticks(1, 3);
+    let mut budget = Budget::new(u64::MAX);
+    // Global number 2 is series 0 of `b`; series 3 of `b` (global 5) is the shard's other one.
+    let b = plot(&sharded.entries[1], 1, window, &mut budget).unwrap();
+    let mut own = crate::engine::Replay::new(&whole.entries[1], 0, 1);
+    let expected: Vec<Option<f64>> = (0..3)
+        .map(|_| {
+            own.advance();
+            Some(own.value())
+        })
+        .collect();
+    assert_eq!(points(&b.traces[0]), expected);
+    let svg = chart(&sharded.entries[1], 1, window, "c1", &mut budget);
+    assert!(svg.contains("ns_b{series=&quot;0&quot;} (the first of 2 series)"), "{svg}");
+    // In shard 1 of 3, `a`'s only series is its series 1 (global 1): the chart follows it.
+    let options =
+        Options { namespace: "ns".into(), shard: Some(crate::config::Shard { index: 1, count: 3 }), ..options };
+    let other = parse(json, "t.json", &options, &Registry::builtin()).unwrap();
+    let a = plot(&other.entries[0], 1, window, &mut budget).unwrap();
+    let mut series_1 = crate::engine::Replay::new(&whole.entries[0], 1, 1);
+    let expected: Vec<Option<f64>> = (0..3)
+        .map(|_| {
+            series_1.advance();
+            Some(series_1.value())
+        })
+        .collect();
+    assert_eq!(points(&a.traces[0]), expected);
+    let none = chart(&sharded.entries[0], 1, window, "c0", &mut budget);
+    assert!(none.contains(">no series in this shard</text>") && !none.contains("<polyline"), "{none}");
+}

@@ -39,13 +39,12 @@ pub fn page(snapshot: &Snapshot) -> Vec<u8> {
     let mut index = 0;
     for (n, entry) in entries.iter().enumerate().take(DRAWN) {
         // Series of an entry with values of their own show the first one's (the first this shard
-        // serves); an entry with none in this shard has no value and no chart.
-        let (value, chart) = if entry.served.count == 0 {
-            ("–", "no series in this shard".to_string())
-        } else {
-            let value = format_value(snapshot.values[index], &mut floats, &mut ints);
-            (value, chart::chart(entry, snapshot.starts[n], Window::around(now), &format!("c{n}"), &mut budget))
+        // serves); an entry with none in this shard has no value (and its chart says so).
+        let value = match entry.served.count {
+            0 => "–",
+            _ => format_value(snapshot.values[index], &mut floats, &mut ints),
         };
+        let chart = chart::chart(entry, snapshot.starts[n], Window::around(now), &format!("c{n}"), &mut budget);
         index += entry.value_count() as usize;
         // Writing into a String cannot fail.
         let _ = writeln!(
