@@ -141,6 +141,21 @@ fn bad_shards_are_one_clear_error() {
     }
 }
 
+/// `--max-series` counts the whole config, not the shard (SPEC §10): every process given the
+/// same config and flags accepts or refuses it alike.
+#[test]
+fn max_series_counts_the_whole_config() {
+    let dir = TempDir::new();
+    let config =
+        dir.write("c.json", r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 30}]"#);
+    let config = config.to_str().unwrap();
+    // Shard 1 of 4 serves 8 series, under the limit; the config has 30, over it.
+    let out = run(&["--check-config", "--config", config, "--max-series", "20", "--shard", "1/4"]);
+    assert_fails(&out, 2, "the config expands to more than 20 series (--max-series); it has 30 series up to here");
+    let out = run(&["--check-config", "--config", config, "--max-series", "30", "--shard", "1/4"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn a_shard_without_series_warns_and_serves_only_its_own_metrics() {
     let config = r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 2}]"#;
