@@ -246,7 +246,7 @@ impl Reloader {
     /// `--align wall-clock`) is logged and changes nothing but the reload metrics.
     pub fn reload(&self) -> Result<String, Error> {
         let reloaded = config::load(self.path.as_deref(), &self.options, &self.registry).and_then(|config| {
-            let (series, source) = (config.series(), config.source.clone());
+            let (series, source) = (config.served(), config.source.clone());
             self.state.reload(config).map(|stats| (stats, series, source))
         });
         match reloaded {

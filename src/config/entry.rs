@@ -500,7 +500,7 @@ pub(super) fn parse_entry(item: &Value, namespace: &str, registry: &Registry) ->
 
 /// Which of an entry's series this process serves: series `first`, `first + stride`, … (`count`
 /// of them). All of them unless the process is one shard of several (`--shard`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Served {
     pub first: u64,
     pub stride: u64,

@@ -3,7 +3,7 @@
 
 use super::series::Series;
 use super::state::{advance, fast_forward, fresh, lock, unix_seconds, Fresh, State};
-use crate::config::{Config, Entry};
+use crate::config::{Config, Entry, Served};
 use crate::error::Error;
 use crate::exposition::Catalog;
 use crate::time::Align;
@@ -38,10 +38,10 @@ impl State {
         let mut prepared: Vec<Option<Fresh>> = config.entries.iter().map(|_| None).collect();
         if self.align == Align::WallClock {
             let current = self.snapshot();
-            let known: std::collections::HashSet<&str> =
-                current.config.entries.iter().map(|e| e.definition.as_str()).collect();
+            let known: std::collections::HashSet<(&str, Served)> =
+                current.config.entries.iter().map(|e| (e.definition.as_str(), e.served)).collect();
             for (index, entry) in config.entries.iter().enumerate() {
-                if !known.contains(entry.definition.as_str()) {
+                if !known.contains(&(entry.definition.as_str(), entry.served)) {
                     let mut added = fresh(entry);
                     let (series, mut part) = added.part();
                     fast_forward(series, &mut part, current.ticks, index, entry, &config.source)?;
@@ -54,14 +54,15 @@ impl State {
         let n = engine.ticks;
         // First every new entry's series, which may fail; only then is the engine changed.
         let mut plan: Vec<Result<usize, AddedEntry>> = Vec::with_capacity(config.entries.len());
-        // Old entries by definition (unique within a config): a lookup each, so that reloading
-        // 100,000 entries is not 100,000² comparisons.
-        let mut by_definition: HashMap<&str, usize> = HashMap::with_capacity(engine.config.entries.len());
+        // Old entries by definition (unique within a config) and, with `--shard`, the series this
+        // process holds of them (an entry whose share moved, as an earlier fan-out grew, starts
+        // afresh): a lookup each, so that reloading 100,000 entries is not 100,000² comparisons.
+        let mut by_definition: HashMap<(&str, Served), usize> = HashMap::with_capacity(engine.config.entries.len());
         for (index, e) in engine.config.entries.iter().enumerate() {
-            by_definition.entry(e.definition.as_str()).or_insert(index);
+            by_definition.entry((e.definition.as_str(), e.served)).or_insert(index);
         }
         for (index, entry) in config.entries.iter().enumerate() {
-            if let Some(old) = by_definition.remove(entry.definition.as_str()) {
+            if let Some(old) = by_definition.remove(&(entry.definition.as_str(), entry.served)) {
                 plan.push(Ok(old));
                 continue;
             }
@@ -109,7 +110,7 @@ impl State {
         for (step, entry) in plan.into_iter().zip(&config.entries) {
             match step {
                 Ok(index) => {
-                    stats.kept += entry.series;
+                    stats.kept += entry.served.count;
                     let kept = old[index].take().expect("each old entry is kept at most once");
                     let (at, observed_at, native_at) = offsets[index];
                     values.extend_from_slice(&engine.values[at..at + kept.value_count()]);
@@ -119,7 +120,7 @@ impl State {
                     starts.push(engine.starts[index]);
                 }
                 Err(new) => {
-                    stats.started += entry.series;
+                    stats.started += entry.served.count;
                     let Fresh { series: new_series, values: new_values, observed: new_observed, native: new_native } =
                         new.fresh;
                     values.extend_from_slice(&new_values);
@@ -134,22 +135,22 @@ impl State {
             .iter()
             .zip(&engine.config.entries)
             .filter(|(series, _)| series.is_some())
-            .map(|(_, entry)| entry.series)
+            .map(|(_, entry)| entry.served.count)
             .sum();
         // An entry that replaced one with the same series (name and labels) changed them: counted
         // once, as changed, rather than as started and removed.
-        let mut gone: HashMap<String, u64> = HashMap::new();
+        // With `--shard`, the old entry may have held another number of series than the new one.
+        let mut gone: HashMap<String, Vec<u64>> = HashMap::new();
         for (series, entry) in old.iter().zip(&engine.config.entries) {
             if series.is_some() {
-                *gone.entry(entry.describe_series()).or_default() += 1;
+                gone.entry(entry.describe_series()).or_default().push(entry.served.count);
             }
         }
         for (entry, new) in config.entries.iter().zip(&added) {
-            if let Some(count) = gone.get_mut(&entry.describe_series()).filter(|c| *new && **c > 0) {
-                *count -= 1;
-                stats.changed += entry.series;
-                stats.started -= entry.series;
-                stats.removed -= entry.series;
+            if let Some(held) = gone.get_mut(&entry.describe_series()).filter(|_| *new).and_then(Vec::pop) {
+                stats.changed += entry.served.count;
+                stats.started -= entry.served.count;
+                stats.removed -= held;
             }
         }
         let config = Arc::new(config);

@@ -79,7 +79,7 @@ pub fn page(snapshot: &Snapshot) -> Vec<u8> {
          churning entry.</p>\n\
          <table>\n<tr><th>metric</th><th>series</th><th>type</th><th>function</th><th>value</th>\
          <th>now−{BEFORE} to now+{AFTER}</th></tr>\n{rows}</table>\n{more}</body></html>\n",
-        snapshot.config.series(),
+        snapshot.config.served(),
         escape(&snapshot.config.source),
         // The first series' first sample line: a link that answers, rather than a 400 for the
         // missing `metric`. Sample names are `[a-zA-Z0-9_:]`, which need no escaping in a URL.

@@ -226,3 +226,35 @@ fn exports_and_preview_follow_the_shard() {
     assert!(!header.contains(r#"test_metrics_load{job="bench",series="0"}"#), "{header}");
     assert!(preview.contains("shard 1/3: the "), "{preview}");
 }
+
+/// A reload under `--shard` that moves an entry's share (an earlier fan-out grew, so the global
+/// numbers after it shifted) serves what a process started with the new config serves: the
+/// moved entry starts afresh with its new series, and every count in the summary is this
+/// shard's.
+#[test]
+fn a_reload_that_moves_the_shard_lines_serves_the_new_share() {
+    let before = r#"[{"name": "a", "metric_type": "gauge", "custom_function": "square", "series": 2},
+                     {"name": "b", "metric_type": "gauge", "custom_function": "uniform", "series": 6}]"#;
+    let after = before.replace(r#""series": 2"#, r#""series": 3"#);
+    let dir = TempDir::new();
+    let config = dir.write("c.json", before);
+    let base = ["--config", config.to_str().unwrap(), "--align", "wall-clock", "--interval", "1h", "--shard", "0/4"];
+    let reloaded = Exporter::start(&[&base[..], &["--web.enable-lifecycle"]].concat());
+    assert_eq!(samples(&reloaded.get("/metrics").text()).len(), 2, "a0 and b2 (global 0 and 4)");
+    std::fs::write(&config, &after).unwrap();
+    let answer = reloaded.request("POST", "/-/reload", &[]);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    // Shard 0 of 4 held a0 and b2 (global 0 and 4); now a0 and b1, b5 (global 0, 4 and 8). `a`
+    // has another fan-out (a new series, its old one removed); `b` changed its share.
+    let summary = "reloaded: 3 series (0 kept their place, 2 changed, 1 started, 1 removed)";
+    assert!(answer.text().contains(summary), "{}", answer.text());
+    let fresh_dir = TempDir::new();
+    let fresh_config = fresh_dir.write("c.json", &after);
+    let fresh_args =
+        ["--config", fresh_config.to_str().unwrap(), "--align", "wall-clock", "--interval", "1h", "--shard", "0/4"];
+    let fresh = Exporter::start(&fresh_args);
+    let body = reloaded.get("/metrics");
+    assert_eq!(body.status, 200, "{}", body.text());
+    assert_eq!(tick(&reloaded), tick(&fresh), "an hour began during the test; run it again");
+    assert_eq!(samples(&body.text()), samples(&fresh.get("/metrics").text()));
+}
