@@ -347,18 +347,24 @@ impl Server {
             // metrics-generator patch 4: how long to wait after an accept error before the next
             // accept, doubling up to a second while errors go on.
             let mut pause = Duration::from_millis(5);
-            while !inside_close_trigger.load(Relaxed) {
+            'accept: while !inside_close_trigger.load(Relaxed) {
                 let mut place = None; // metrics-generator patch 11: the connection's place
                 let new_client = match server.accept() {
-                    Ok((sock, _)) => {
+                    Ok((sock, _)) => 'client: {
                         use util::RefinedTcpStream;
                         // metrics-generator patch 11: a place among the open connections, made
                         // by closing another if needed; without one, the socket is closed here.
-                        if let Some(registry) = &registry {
-                            match registry.admit(&sock) {
-                                Some(admitted) => place = Some(admitted),
-                                None => continue,
-                            }
+                        // A connection that cannot be tracked (out of file descriptors) is
+                        // closed and its error handled as a failed accept: logged, then a pause.
+                        let admitted = match &registry {
+                            Some(registry) => registry.admit(&sock),
+                            None => Ok(None),
+                        };
+                        match admitted {
+                            Ok(Some(admitted)) => place = Some(admitted),
+                            Ok(None) if registry.is_some() => continue 'accept,
+                            Ok(None) => {}
+                            Err(e) => break 'client Err(e),
                         }
                         let streams = match ssl {
                             // metrics-generator patch 13: through the layer `wrap` makes of it.
@@ -375,7 +381,7 @@ impl Server {
                                     Ok(stream) => RefinedTcpStream::new(stream),
                                     Err(e) => {
                                         log::warn!("cannot set up a new connection: {}", e);
-                                        continue;
+                                        continue 'accept;
                                     }
                                 }
                             }
@@ -386,7 +392,7 @@ impl Server {
                                 // if an error occurs, we just close the socket and resume listening
                                 let sock = match ssl.accept(sock) {
                                     Ok(s) => s,
-                                    Err(_) => continue,
+                                    Err(_) => continue 'accept, // metrics-generator patch 11: labelled
                                 };
 
                                 RefinedTcpStream::new(sock)

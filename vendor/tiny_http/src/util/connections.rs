@@ -283,8 +283,9 @@ impl Registry {
     }
 
     /// A place for a newly accepted connection, making room if needed; `None` when it is to be
-    /// closed at once.
-    pub(crate) fn admit(self: &Arc<Self>, socket: &Connection) -> Option<Place> {
+    /// closed at once, and an error when the connection cannot be tracked (the process out of
+    /// file descriptors): the caller closes it and reports the error as a failed accept.
+    pub(crate) fn admit(self: &Arc<Self>, socket: &Connection) -> std::io::Result<Option<Place>> {
         let max = self.limits.max_connections;
         let mut open = self.lock();
         let active = open.values().filter(|t| !t.evicted()).count();
@@ -316,7 +317,7 @@ impl Registry {
                     }
                     Ok(None) | Err(()) => {
                         self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                        return None;
+                        return Ok(None);
                     }
                 }
             }
@@ -328,12 +329,14 @@ impl Registry {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                    return None;
+                    return Ok(None);
                 }
                 open = self.freed.wait_timeout(open, left).unwrap_or_else(|p| p.into_inner()).0;
             }
         }
-        let socket = socket.try_clone().ok()?;
+        let socket = socket.try_clone().inspect_err(|_| {
+            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+        })?;
         let tracker = Arc::new(Tracker {
             registry: self.clone(),
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -347,6 +350,6 @@ impl Registry {
         }
         open.insert(tracker.id, tracker.clone());
         self.stats.open.store(open.len(), Ordering::Relaxed);
-        Some(Place(tracker))
+        Ok(Some(Place(tracker)))
     }
 }
