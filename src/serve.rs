@@ -210,6 +210,9 @@ fn prepare(args: &Args, registry: &Registry) -> Result<State, Error> {
 /// client that takes that long to accept one piece of its answer).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The most of an answer that may wait in the kernel unsent (`TCP_NOTSENT_LOWAT`), per connection.
+pub const NOT_SENT: u32 = 128 * 1024;
+
 /// Binds the listening socket with the write timeout above, TCP_NODELAY and a deep backlog. On
 /// Linux, accepted sockets inherit these options, which is how they reach tiny_http's
 /// connections. There is no receive timeout: on a listening socket it is a timeout of `accept`,
@@ -224,6 +227,12 @@ fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     // tiny_http writes the head and the body of a response separately; without TCP_NODELAY,
     // Nagle's algorithm holds the body back until the client's delayed ACK, 40 ms per request.
     socket.set_tcp_nodelay(true)?;
+    // At most this much of an answer waits in the kernel unsent: a send blocks beyond it. What is
+    // in flight to the client is not counted, so a fast link is not slowed; but a client that
+    // does not read holds this much of the kernel's memory instead of a send buffer grown to
+    // megabytes, and no thread copies megabytes for it before it blocks.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    socket.set_tcp_notsent_lowat(NOT_SENT)?;
     socket.bind(&addr.into())?;
     // Deep enough that a burst of thousands of connections waits in the kernel for the accept
     // thread, which admits them or makes room, rather than having SYNs dropped (and the client,

@@ -63,17 +63,18 @@ impl Scraper {
         if !early.is_empty() {
             eprintln!("{scenario}: scrapes in the first {settle:?}, not judged: {}", early.join("; "));
         }
-        let results: Vec<Result<Duration, String>> =
-            all.into_iter().filter(|(at, _)| *at >= settle).map(|(_, r)| r).collect();
-        let failed: Vec<String> = results
+        let judged: Vec<(Duration, Result<Duration, String>)> =
+            all.into_iter().filter(|(at, _)| *at >= settle).collect();
+        let failed: Vec<String> = judged
             .iter()
             .enumerate()
-            .filter_map(|(k, r)| match r {
-                Err(why) => Some(format!("scrape {k}: {why}")),
-                Ok(took) if *took > SCRAPE_LIMIT => Some(format!("scrape {k}: took {took:?}")),
+            .filter_map(|(k, (at, r))| match r {
+                Err(why) => Some(format!("scrape {k}, begun at {at:?}: {why}")),
+                Ok(took) if *took > SCRAPE_LIMIT => Some(format!("scrape {k}, begun at {at:?}: took {took:?}")),
                 Ok(_) => None,
             })
             .collect();
+        let results: Vec<Result<Duration, String>> = judged.into_iter().map(|(_, r)| r).collect();
         assert!(
             failed.is_empty(),
             "{scenario}: {} of {} scrapes failed:\n{}",

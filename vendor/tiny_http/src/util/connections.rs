@@ -10,10 +10,13 @@
 //! 1. the connection that has waited longest for a complete request (an idle keep-alive or a slow
 //!    request head), among those waiting for [`GRACE`] or more;
 //! 2. else the connection whose answer has been blocked longest on a client that does not read it,
-//!    among those blocked for [`WRITE_GRACE`] or more;
+//!    among those blocked for [`WRITE_GRACE`] or more, or blocked for [`GRACE`] or more while the
+//!    client acknowledged no byte for [`GRACE`] (a client that does not read lets its receive
+//!    buffer fill and then acknowledges nothing; one that reads, however slowly, acknowledges what
+//!    it makes room for; on Linux, from the socket's `TCP_INFO`);
 //! 3. else, if no answer is blocked at all, the connection waiting longest for a request, however
-//!    briefly; while answers are blocked for less than [`WRITE_GRACE`], the accept thread first
-//!    waits up to [`GRACE`] for one of them to qualify under 2;
+//!    briefly; while answers are blocked for less, the accept thread first waits up to [`GRACE`]
+//!    for one of them to qualify under 2;
 //!
 //! and when every connection is making progress (its request is being answered, or its answer is
 //! being taken), the new connection is closed. The grace keeps a connection whose request is on
@@ -81,6 +84,20 @@ pub const GRACE: Duration = Duration::from_millis(100);
 /// milliseconds at a few MB/s.
 pub const WRITE_GRACE: Duration = Duration::from_secs(1);
 
+/// How long a client whose answer is blocked may acknowledge nothing and still count as reading
+/// it. A client that reads steadily acknowledges in steps as its receive window reopens: every
+/// 50 ms at 2 MB/s on loopback, so clients slower than about 1 MB/s may be closed to make room.
+pub const ACK_GRACE: Duration = Duration::from_millis(100);
+
+/// A client that has acknowledged no more than this in all (a receive buffer's first fill: it
+/// never read anything) ...
+const NEVER_READ: u64 = 128 * 1024;
+/// ... may acknowledge nothing for this long while its answer is blocked, and no longer.
+pub const NEVER_READ_GRACE: Duration = Duration::from_millis(20);
+
+/// How often the acknowledgements of a blocked answer's client are looked at, at most.
+const LOOK_AGAIN: Duration = Duration::from_millis(5);
+
 /// Connections already closed to make room but whose threads have not yet let go of them: up to
 /// this many beyond the limit, the accept thread does not wait for them.
 const CLOSING: usize = 16;
@@ -101,6 +118,14 @@ pub(crate) struct Tracker {
     /// When the first byte of the request head being read arrived (as `phase` counts time), or 0.
     head_started: AtomicU64,
     evicted: AtomicBool,
+    /// The bytes the client had acknowledged when last looked at while the registry was full,
+    /// plus one (0: not looked at), and since when (as `phase` counts time).
+    acked: AtomicU64,
+    acked_since: AtomicU64,
+    /// When `acked` was last looked at, or 0.
+    looked: AtomicU64,
+    /// A write began and has not (yet) taken everything.
+    unfinished: AtomicBool,
 }
 
 impl Tracker {
@@ -128,8 +153,15 @@ impl Tracker {
         self.phase.store(0, Ordering::Relaxed);
     }
 
+    /// A write to the client took everything it was given.
+    pub(crate) fn wrote(&self) {
+        self.unfinished.store(false, Ordering::Relaxed);
+        self.busy();
+    }
+
     /// A write to the client begins (blocked from now, unless the last one was left blocked).
     pub(crate) fn writing(&self) {
+        self.unfinished.store(true, Ordering::Relaxed);
         if self.phase.load(Ordering::Relaxed) & 3 != WRITING {
             self.phase.store(self.stamp() << 2 | WRITING, Ordering::Relaxed);
         }
@@ -138,6 +170,26 @@ impl Tracker {
     /// Whether the connection was closed to make room (its thread then only lets go of it).
     pub(crate) fn evicted(&self) -> bool {
         self.evicted.load(Ordering::Relaxed)
+    }
+
+    /// Whether the client is not reading its blocked answer, as far as the looks taken at it
+    /// tell (each call is one; a look is a system call, and one taken less than [`LOOK_AGAIN`]
+    /// ago stands): it acknowledged nothing for [`ACK_GRACE`], or nothing for [`NEVER_READ_GRACE`]
+    /// having acknowledged less than [`NEVER_READ`] in all. `false` when that cannot be known.
+    fn unread(&self, now: u64) -> bool {
+        let looked = self.looked.load(Ordering::Relaxed);
+        if looked == 0 || now.saturating_sub(looked) >= LOOK_AGAIN.as_nanos() as u64 {
+            self.looked.store(now, Ordering::Relaxed);
+            let acked = bytes_acked(&self.socket).map_or(0, |acked| acked + 1);
+            if acked == 0 || self.acked.swap(acked, Ordering::Relaxed) != acked {
+                self.acked_since.store(now, Ordering::Relaxed);
+            }
+        }
+        let acked = self.acked.load(Ordering::Relaxed);
+        let silent = now.saturating_sub(self.acked_since.load(Ordering::Relaxed));
+        acked != 0
+            && (silent >= ACK_GRACE.as_nanos() as u64
+                || (acked <= NEVER_READ && silent >= NEVER_READ_GRACE.as_nanos() as u64))
     }
 
     fn close(&self) {
@@ -151,6 +203,14 @@ pub(crate) struct Place(pub(crate) Arc<Tracker>);
 
 impl Drop for Place {
     fn drop(&mut self) {
+        // An answer cut short (a write that did not take everything: its client did not read it,
+        // or the connection was closed to make room) or a connection closed to make room: what is still queued for the client is dropped with the socket, which is reset,
+        // rather than kept by the kernel for a client that may never take it. A crowd of such
+        // clients otherwise held gigabytes of socket buffers, and the kernel's TCP memory
+        // pressure then slowed every connection, honest ones included.
+        if self.0.unfinished.load(Ordering::Relaxed) || self.0.evicted() {
+            discard_unsent(&self.0.socket);
+        }
         let registry = &self.0.registry;
         let mut open = registry.lock();
         open.remove(&self.0.id);
@@ -272,6 +332,17 @@ impl Registry {
         if let Some(t) = oldest(WAITING, settled).or_else(|| oldest(WRITING, stuck)) {
             return Ok(Some(t));
         }
+        // Answers blocked on clients that do not read them (see `Tracker::unread`). Every
+        // blocked answer is looked at, however briefly blocked, so that its acknowledgements
+        // are followed from its first look on.
+        let unread = open
+            .values()
+            .filter_map(|t| since(t, WRITING).map(|s| (s, t)))
+            .filter(|(_, t)| t.unread(now))
+            .min_by_key(|(s, _)| *s);
+        if let Some((_, t)) = unread {
+            return Ok(Some(t));
+        }
         // An answer blocked for less than its grace may be one a client does not read: worth
         // waiting for, rather than closing a connection whose request is on its way (one
         // accepted while every thread is blocked on such clients waits for a thread, and would
@@ -344,6 +415,10 @@ impl Registry {
             phase: AtomicU64::new(self.now() << 2 | WAITING),
             head_started: AtomicU64::new(0),
             evicted: AtomicBool::new(false),
+            acked: AtomicU64::new(0),
+            acked_since: AtomicU64::new(0),
+            looked: AtomicU64::new(0),
+            unfinished: AtomicBool::new(false),
         });
         if open.is_empty() {
             self.added.notify_all();
@@ -353,3 +428,56 @@ impl Registry {
         Ok(Some(Place(tracker)))
     }
 }
+
+/// The bytes a TCP client has acknowledged (`tcpi_bytes_acked` of `TCP_INFO`, Linux 4.1 and
+/// later); `None` for other sockets, other systems, or when the kernel does not say.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn bytes_acked(socket: &Connection) -> Option<u64> {
+    use std::os::unix::io::AsRawFd;
+    let Connection::Tcp(stream) = socket else { return None };
+    // `struct tcp_info` as u64 words: `tcpi_bytes_acked` is the u64 at byte offset 120, after 8
+    // one-byte fields, 24 u32 fields and two u64 rates.
+    const BYTES_ACKED: usize = 120 / 8;
+    let mut info = [0u64; 32];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: `info` is writable for `len` bytes, which the kernel writes at most and updates.
+    let done = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    (done == 0 && len as usize >= (BYTES_ACKED + 1) * 8).then(|| info[BYTES_ACKED])
+}
+
+#[cfg(not(target_os = "linux"))]
+fn bytes_acked(_socket: &Connection) -> Option<u64> {
+    None
+}
+
+/// Makes the socket's last close reset the connection and drop what is still queued for the
+/// client (`SO_LINGER` with a timeout of 0), where the system allows it.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn discard_unsent(socket: &Connection) {
+    use std::os::unix::io::AsRawFd;
+    let Connection::Tcp(stream) = socket else { return };
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: `linger` is a valid `struct linger`, read by the kernel for its size.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn discard_unsent(_socket: &Connection) {}

@@ -202,7 +202,7 @@ impl Write for RefinedTcpStream {
         tracker.writing();
         let written = self.stream.write(buf);
         if matches!(written, Ok(n) if n == buf.len()) {
-            tracker.busy();
+            tracker.wrote();
         }
         written
     }
