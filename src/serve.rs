@@ -211,7 +211,7 @@ fn prepare(args: &Args, registry: &Registry) -> Result<State, Error> {
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The most of an answer that may wait in the kernel unsent (`TCP_NOTSENT_LOWAT`), per connection.
-pub const NOT_SENT: u32 = 128 * 1024;
+pub const NOT_SENT: u32 = 64 * 1024;
 
 /// Binds the listening socket with the write timeout above, TCP_NODELAY and a deep backlog. On
 /// Linux, accepted sockets inherit these options, which is how they reach tiny_http's

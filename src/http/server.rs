@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tiny_http::{Header, Response, StatusCode};
 
-/// A client that takes this long to accept one piece of its answer (64 kB,
-/// `tiny_http::SHARED_PIECE`) has stalled, and is given up on: the answer is cut short and the
+/// A client that takes this long to accept 64 kB of its answer (`tiny_http`'s `SHARED_PIECE`)
+/// has stalled, and is given up on: the answer is cut short and the
 /// connection closed. The socket's write timeout (`serve.rs`) alone was not enough: when it ends, a
 /// send blocked on a client that reads nothing can still return having queued a few more bytes
 /// (the kernel makes room in the client's full buffer), and the next send blocks again, so an
@@ -88,8 +88,8 @@ impl AsRef<[u8]> for Body {
 }
 
 /// An answer: its body is written straight from the bytes it shares (tiny_http patch 12, see
-/// `vendor/tiny_http/PATCHES.md`), in pieces of 64 kB, with no copy; a client that takes
-/// [`STALLED`] to accept one piece is given up on.
+/// `vendor/tiny_http/PATCHES.md`), in one send for all that is left, with no copy; a client that
+/// takes [`STALLED`] to accept 64 kB is given up on.
 pub(super) type Reply = Response<std::io::Empty>;
 
 pub(super) fn header(name: &str, value: &str) -> Header {

@@ -220,8 +220,8 @@ fn a_client_that_does_not_read_holds_little_of_the_kernel_and_nothing_once_close
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    // Each answer's thread is blocked with at most NOT_SENT (128 kB) unsent, plus one piece of
-    // 64 kB being written and what the client's buffer took: not a send buffer grown to MBs.
+    // Each answer's thread is blocked with at most NOT_SENT (64 kB, serve.rs) unsent, plus what
+    // the send being made and the client's buffer took: not a send buffer grown to MBs.
     let queued: Vec<(u8, u64)> = kernel_sockets(port).into_iter().filter(|(state, _)| *state == 1).collect();
     assert_eq!(queued.len(), 2, "{queued:?}");
     assert!(queued.iter().all(|(_, bytes)| *bytes > 0 && *bytes <= 256 * 1024), "queued to send: {queued:?}");

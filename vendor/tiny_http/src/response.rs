@@ -54,37 +54,38 @@ struct Shared {
     stalled: std::time::Duration,
 }
 
-/// metrics-generator patch 12: the largest write of a shared body.
+/// metrics-generator patch 12: how much of a shared body a client must take within the time it
+/// is given (`stalled`).
 pub const SHARED_PIECE: usize = 64 * 1024;
 
-/// metrics-generator patch 12: writes `bytes` in pieces of at most [`SHARED_PIECE`], straight
-/// to `writer` (a buffered writer passes writes this large through); fails with `TimedOut` when
-/// a piece took `stalled` or longer to be accepted, as when the client does not read.
+/// metrics-generator patch 12: writes `bytes` straight to `writer`, asking it to take all that
+/// is left each time (a buffered writer passes writes this large through, and the kernel splits
+/// them into full segments: pieces of 64 kB, each one more than a loopback segment, cost a
+/// second, tiny segment apiece); fails with `TimedOut` when the client took less than
+/// [`SHARED_PIECE`] in `stalled` or longer, as when it does not read.
 fn write_shared<W: Write>(writer: &mut W, bytes: &[u8], stalled: std::time::Duration) -> IoResult<()> {
     let mut sent = 0;
-    for piece in bytes.chunks(SHARED_PIECE) {
-        let started = std::time::Instant::now();
-        let mut rest = piece;
-        while !rest.is_empty() {
-            match writer.write(rest) {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "the connection took nothing")),
-                Ok(n) => rest = &rest[n..],
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            if !rest.is_empty() && started.elapsed() >= stalled {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "the client took more than {:?} to take {} kB, after {} bytes",
-                        stalled,
-                        piece.len() / 1024,
-                        sent + piece.len() - rest.len()
-                    ),
-                ));
-            }
+    let mut mark = (std::time::Instant::now(), 0);
+    while sent < bytes.len() {
+        match writer.write(&bytes[sent..]) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "the connection took nothing")),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        sent += piece.len();
+        if sent - mark.1 >= SHARED_PIECE {
+            mark = (std::time::Instant::now(), sent);
+        } else if sent < bytes.len() && mark.0.elapsed() >= stalled {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the client took more than {:?} to take {} kB, after {} bytes",
+                    stalled,
+                    SHARED_PIECE / 1024,
+                    sent
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -645,9 +646,8 @@ impl Response<io::Empty> {
 
 impl Response<io::Empty> {
     /// metrics-generator patch 12: a response whose body is written straight from `bytes`, which
-    /// it shares, in pieces of up to 64 kB, instead of being copied through an 8 kB buffer; a
-    /// client that takes `stalled` or longer to accept one piece is given up on (the answer
-    /// fails with `TimedOut`). Its length is known, so it is sent with `Content-Length` below the
+    /// it shares, instead of being copied through an 8 kB buffer; a client that takes `stalled`
+    /// or longer to accept 64 kB of it is given up on (the answer fails with `TimedOut`). Its length is known, so it is sent with `Content-Length` below the
     /// chunked threshold.
     pub fn from_shared(
         status_code: StatusCode,

@@ -9,11 +9,13 @@
 //!
 //! 1. the connection that has waited longest for a complete request (an idle keep-alive or a slow
 //!    request head), among those waiting for [`GRACE`] or more;
-//! 2. else the connection whose answer has been blocked longest on a client that does not read it,
-//!    among those blocked for [`WRITE_GRACE`] or more, or blocked for [`GRACE`] or more while the
-//!    client acknowledged no byte for [`GRACE`] (a client that does not read lets its receive
-//!    buffer fill and then acknowledges nothing; one that reads, however slowly, acknowledges what
-//!    it makes room for; on Linux, from the socket's `TCP_INFO`);
+//! 2. else the connection whose answer has been blocked longest on a client that does not read it:
+//!    one that acknowledged no byte for [`ACK_GRACE`], or none for [`NEVER_READ_GRACE`] having
+//!    acknowledged under [`NEVER_READ`] in all, or under [`PIECE`] in [`WRITE_GRACE`] (a client
+//!    that does not read lets its receive buffer fill and then acknowledges nothing; one that
+//!    reads acknowledges what it makes room for; on Linux, from the socket's `TCP_INFO`, looked
+//!    at only while the registry is full); where the system does not say, one blocked for
+//!    [`WRITE_GRACE`];
 //! 3. else, if no answer is blocked at all, the connection waiting longest for a request, however
 //!    briefly; while answers are blocked for less, the accept thread first waits up to [`GRACE`]
 //!    for one of them to qualify under 2;
@@ -78,11 +80,13 @@ impl ConnectionStats {
 /// is needed.
 pub const GRACE: Duration = Duration::from_millis(100);
 
-/// How long an answer may be blocked and still count as making progress. Longer than [`GRACE`]:
-/// a blocking send to a client that reads steadily is woken only when a good part of the socket's
-/// send buffer (which grows to megabytes on a fast link) has room again, hundreds of
-/// milliseconds at a few MB/s.
+/// How long a client may take to acknowledge [`PIECE`] of a blocked answer and still count as
+/// reading it; where the system does not say what a client acknowledged, how long an answer may
+/// be blocked (an answer is written in one send, blocked until a reader took it all).
 pub const WRITE_GRACE: Duration = Duration::from_secs(1);
+
+/// See [`WRITE_GRACE`].
+const PIECE: u64 = 64 * 1024;
 
 /// How long a client whose answer is blocked may acknowledge nothing and still count as reading
 /// it. A client that reads steadily acknowledges in steps as its receive window reopens: every
@@ -124,6 +128,9 @@ pub(crate) struct Tracker {
     acked_since: AtomicU64,
     /// When `acked` was last looked at, or 0.
     looked: AtomicU64,
+    /// What `acked` was when it last grew by [`PIECE`] or more (0: not looked at), and when.
+    piece: AtomicU64,
+    piece_since: AtomicU64,
     /// A write began and has not (yet) taken everything.
     unfinished: AtomicBool,
 }
@@ -175,8 +182,9 @@ impl Tracker {
     /// Whether the client is not reading its blocked answer, as far as the looks taken at it
     /// tell (each call is one; a look is a system call, and one taken less than [`LOOK_AGAIN`]
     /// ago stands): it acknowledged nothing for [`ACK_GRACE`], or nothing for [`NEVER_READ_GRACE`]
-    /// having acknowledged less than [`NEVER_READ`] in all. `false` when that cannot be known.
-    fn unread(&self, now: u64) -> bool {
+    /// having acknowledged less than [`NEVER_READ`] in all, or less than [`PIECE`] in
+    /// [`WRITE_GRACE`]. `None` when the system does not say what the client acknowledged.
+    fn unread(&self, now: u64) -> Option<bool> {
         let looked = self.looked.load(Ordering::Relaxed);
         if looked == 0 || now.saturating_sub(looked) >= LOOK_AGAIN.as_nanos() as u64 {
             self.looked.store(now, Ordering::Relaxed);
@@ -184,12 +192,23 @@ impl Tracker {
             if acked == 0 || self.acked.swap(acked, Ordering::Relaxed) != acked {
                 self.acked_since.store(now, Ordering::Relaxed);
             }
+            let piece = self.piece.load(Ordering::Relaxed);
+            if piece == 0 || acked >= piece + PIECE {
+                self.piece.store(acked.max(1), Ordering::Relaxed);
+                self.piece_since.store(now, Ordering::Relaxed);
+            }
         }
         let acked = self.acked.load(Ordering::Relaxed);
+        if acked == 0 {
+            return None;
+        }
         let silent = now.saturating_sub(self.acked_since.load(Ordering::Relaxed));
-        acked != 0
-            && (silent >= ACK_GRACE.as_nanos() as u64
-                || (acked <= NEVER_READ && silent >= NEVER_READ_GRACE.as_nanos() as u64))
+        let slow = now.saturating_sub(self.piece_since.load(Ordering::Relaxed));
+        Some(
+            silent >= ACK_GRACE.as_nanos() as u64
+                || (acked <= NEVER_READ && silent >= NEVER_READ_GRACE.as_nanos() as u64)
+                || slow >= WRITE_GRACE.as_nanos() as u64,
+        )
     }
 
     fn close(&self) {
@@ -328,17 +347,18 @@ impl Registry {
                 .map(|(_, t)| t)
         };
         let settled = now.saturating_sub(grace);
-        let stuck = now.saturating_sub(WRITE_GRACE.as_nanos() as u64);
-        if let Some(t) = oldest(WAITING, settled).or_else(|| oldest(WRITING, stuck)) {
+        if let Some(t) = oldest(WAITING, settled) {
             return Ok(Some(t));
         }
-        // Answers blocked on clients that do not read them (see `Tracker::unread`). Every
+        // Answers blocked on clients that do not read them (see `Tracker::unread`); where the
+        // system does not say what a client acknowledged, answers blocked for WRITE_GRACE. Every
         // blocked answer is looked at, however briefly blocked, so that its acknowledgements
         // are followed from its first look on.
+        let stuck = now.saturating_sub(WRITE_GRACE.as_nanos() as u64);
         let unread = open
             .values()
             .filter_map(|t| since(t, WRITING).map(|s| (s, t)))
-            .filter(|(_, t)| t.unread(now))
+            .filter(|(s, t)| t.unread(now).unwrap_or(*s <= stuck))
             .min_by_key(|(s, _)| *s);
         if let Some((_, t)) = unread {
             return Ok(Some(t));
@@ -418,6 +438,8 @@ impl Registry {
             acked: AtomicU64::new(0),
             acked_since: AtomicU64::new(0),
             looked: AtomicU64::new(0),
+            piece: AtomicU64::new(0),
+            piece_since: AtomicU64::new(0),
             unfinished: AtomicBool::new(false),
         });
         if open.is_empty() {
