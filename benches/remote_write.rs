@@ -52,7 +52,7 @@ fn main() {
     });
 
     let target = Target::parse(&format!("http://{addr}/api/v1/write")).unwrap();
-    let mut client = Client::new(target, &[], None);
+    let mut client = Client::new(target, &[], None, None);
     let grid = Grid::new(Align::Start, Duration::from_secs(1), 1_700_000_000_000);
     let starts = [1];
     let mut encoder = Encoder::new(&config, &starts, grid, None);

@@ -463,26 +463,23 @@ impl RemoteWriteFlags {
             };
         };
         let target = Target::parse(&url).map_err(|m| format!("--remote-write: {m}"))?;
-        let mut headers =
-            self.headers.iter().map(|h| remote::options::parse_header(h)).collect::<Result<Vec<_>, _>>()?;
+        let headers = self.headers.iter().map(|h| remote::options::parse_header(h)).collect::<Result<Vec<_>, _>>()?;
         let authorization = match (self.bearer_token_file, self.basic_auth) {
             (Some(_), Some(_)) => {
                 return Err(
                     "--remote-write-bearer-token-file and --remote-write-basic-auth cannot be given together".into()
                 )
             }
-            (Some(file), None) => Some(format!(
-                "Bearer {}",
-                remote::options::read_secret("--remote-write-bearer-token-file", file.as_ref())?
-            )),
-            (None, Some(auth)) => Some(remote::options::basic_auth(&auth)?),
+            (Some(file), None) => Some(remote::options::Credentials::Bearer(file.into())),
+            (None, Some(auth)) => Some(remote::options::Credentials::basic(&auth)?),
             (None, None) => None,
         };
-        if let Some(value) = authorization {
+        if let Some(credentials) = &authorization {
+            // Read once now, so that a file that cannot be read stops start-up.
+            credentials.header()?;
             if headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
                 return Err("--remote-write-header: Authorization is set by the bearer token or basic auth flag".into());
             }
-            headers.push(("Authorization".into(), value));
         }
         let ca = self.ca_file.map(|file| remote::options::read_ca_file(file.as_ref())).transpose()?;
         if ca.is_some() && !target.tls {
@@ -503,7 +500,7 @@ impl RemoteWriteFlags {
                         no tick comes before it"
                 .into());
         }
-        Ok(Some(remote::Options { target, headers, ca, queue, history }))
+        Ok(Some(remote::Options { target, headers, authorization, ca, queue, history }))
     }
 }
 

@@ -4,7 +4,7 @@
 //! (with its URL, cookie and redirect machinery) would be most of the binary's new bytes for
 //! nothing (docs/decisions.md).
 
-use super::options::Target;
+use super::options::{Credentials, Target};
 use crate::names::VERSION;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -33,15 +33,23 @@ impl<T: Read + Write + Send> Stream for T {}
 pub struct Client {
     target: Target,
     tls: Option<Arc<rustls::ClientConfig>>,
-    /// Everything of a request's head but `Content-Length` and the blank line.
+    /// Everything of a request's head but `Authorization`, `Content-Length` and the blank line.
     head: String,
+    /// Where `Authorization` comes from, and the last value read (used while the file cannot be
+    /// read, which is said once).
+    authorization: Option<(Credentials, String, bool)>,
     connection: Option<BufReader<Box<dyn Stream>>>,
 }
 
 impl Client {
     /// A client for `target` sending `headers` with each request, verifying a TLS receiver with
     /// the certificates `ca` (DER) or else the built-in roots.
-    pub fn new(target: Target, headers: &[(String, String)], ca: Option<&[Vec<u8>]>) -> Client {
+    pub fn new(
+        target: Target,
+        headers: &[(String, String)],
+        authorization: Option<Credentials>,
+        ca: Option<&[Vec<u8>]>,
+    ) -> Client {
         let tls = target.tls.then(|| {
             let mut roots = rustls::RootCertStore::empty();
             match ca {
@@ -70,7 +78,12 @@ impl Client {
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
-        Client { target, tls, head, connection: None }
+        // Checked when the flags were read; an empty value until the file can be read.
+        let authorization = authorization.map(|c| {
+            let value = c.header().unwrap_or_default();
+            (c, value, false)
+        });
+        Client { target, tls, head, authorization, connection: None }
     }
 
     /// POSTs `body`. An error is a connection error (connecting, TLS, a timeout, a closed
@@ -128,9 +141,20 @@ impl Client {
 
     /// Writes the request on the open connection and reads the answer.
     fn exchange(&mut self, body: &[u8]) -> io::Result<Answer> {
-        let connection = self.connection.as_mut().expect("a connection");
         let mut request = Vec::with_capacity(self.head.len() + 32 + body.len());
         request.extend_from_slice(self.head.as_bytes());
+        if let Some((credentials, last, failing)) = &mut self.authorization {
+            match credentials.header() {
+                Ok(value) => (*last, *failing) = (value, false),
+                Err(e) if !*failing => {
+                    log::warn!("remote write: {e}; sending the last one read until it can be read again");
+                    *failing = true;
+                }
+                Err(_) => {}
+            }
+            request.extend_from_slice(format!("Authorization: {last}\r\n").as_bytes());
+        }
+        let connection = self.connection.as_mut().expect("a connection");
         request.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
         request.extend_from_slice(body);
         connection.get_mut().write_all(&request)?;

@@ -2,7 +2,7 @@
 //! parse, an unknown scheme, a header without a colon or an auth file that cannot be read is one
 //! clear line and exit status 2, before anything is sent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The default of `--remote-write-queue`, in ticks.
@@ -73,9 +73,10 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub target: Target,
-    /// `--remote-write-header`, then `Authorization` from a token or password file, as
-    /// `(name, value)` in the order given.
+    /// `--remote-write-header`, as `(name, value)` in the order given.
     pub headers: Vec<(String, String)>,
+    /// `Authorization`, from a token or password file read again for every request.
+    pub authorization: Option<Credentials>,
     /// `--remote-write-ca-file`: the DER certificates it holds, which replace the built-in roots.
     pub ca: Option<Vec<Vec<u8>>>,
     /// `--remote-write-queue`: the most ticks waiting to be sent.
@@ -120,15 +121,39 @@ pub fn read_secret(flag: &str, path: &Path) -> Result<String, String> {
     Ok(text.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// `Authorization: Basic …` of `--remote-write-basic-auth USER:PASSWORD_FILE`.
-pub fn basic_auth(text: &str) -> Result<String, String> {
-    let flag = "--remote-write-basic-auth";
-    let (user, file) = text.split_once(':').ok_or_else(|| format!("{flag}: {text:?} is not USER:PASSWORD_FILE"))?;
-    if file.is_empty() {
-        return Err(format!("{flag}: {text:?} is not USER:PASSWORD_FILE"));
+/// Where the `Authorization` header comes from: `--remote-write-bearer-token-file` or
+/// `--remote-write-basic-auth`. The file is read again for every request, as Prometheus does, so
+/// a token or password that rotates (a Kubernetes projected service-account token does, hourly)
+/// is sent from the next request on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    Bearer(PathBuf),
+    Basic { user: String, password_file: PathBuf },
+}
+
+impl Credentials {
+    /// `--remote-write-basic-auth USER:PASSWORD_FILE`.
+    pub fn basic(text: &str) -> Result<Credentials, String> {
+        let flag = "--remote-write-basic-auth";
+        let (user, file) = text.split_once(':').ok_or_else(|| format!("{flag}: {text:?} is not USER:PASSWORD_FILE"))?;
+        if file.is_empty() {
+            return Err(format!("{flag}: {text:?} is not USER:PASSWORD_FILE"));
+        }
+        Ok(Credentials::Basic { user: user.to_string(), password_file: file.into() })
     }
-    let password = read_secret(flag, Path::new(file))?;
-    Ok(format!("Basic {}", base64(format!("{user}:{password}").as_bytes())))
+
+    /// The value of `Authorization`, from the file as it is now.
+    pub fn header(&self) -> Result<String, String> {
+        match self {
+            Credentials::Bearer(file) => {
+                Ok(format!("Bearer {}", read_secret("--remote-write-bearer-token-file", file)?))
+            }
+            Credentials::Basic { user, password_file } => {
+                let password = read_secret("--remote-write-basic-auth", password_file)?;
+                Ok(format!("Basic {}", base64(format!("{user}:{password}").as_bytes())))
+            }
+        }
+    }
 }
 
 /// The certificates of a PEM file, for `--remote-write-ca-file`.

@@ -127,7 +127,8 @@ impl Counting {
         });
         let grid = state.grid();
         let history = options.history.map_or(0, |h| (h.as_millis() / u128::from(grid.interval_ms.max(1))) as u64);
-        let client = Client::new(options.target.clone(), &options.headers, options.ca.as_deref());
+        let client =
+            Client::new(options.target.clone(), &options.headers, options.authorization.clone(), options.ca.as_deref());
         let sender = Sender { client, counts: counts.clone(), url: options.target.url.clone(), grid };
         let feed = queue.clone();
         std::thread::Builder::new()

@@ -80,6 +80,41 @@ fn headers_and_auth_arrive_as_given_and_samples_lie_on_the_grid() {
 }
 
 #[test]
+fn a_rotated_token_or_password_is_sent_from_the_next_request_and_a_missing_one_is_said_once() {
+    let receiver = Receiver::start(Script::default());
+    let dir = TempDir::new();
+    let token = dir.write("token", "first\n");
+    let exporter = start(&receiver.url(), &["--remote-write-bearer-token-file", token.to_str().unwrap()]);
+    let sent = |exporter: &Exporter, value: &str| {
+        poll(Duration::from_secs(20), || {
+            receiver.requests().iter().any(|r| r.header("Authorization") == Some(value)).then_some(())
+        })
+        .unwrap_or_else(|| panic!("no request with Authorization: {value}\n{}", exporter.stderr()))
+    };
+    sent(&exporter, "Bearer first");
+    // Rotated as Kubernetes rotates a projected token: a new file renamed over the old one.
+    let next = dir.write("token.new", "second\n");
+    std::fs::rename(&next, &token).unwrap();
+    sent(&exporter, "Bearer second");
+    // A file that cannot be read: the last token read goes on being sent, and that is said once.
+    std::fs::remove_file(&token).unwrap();
+    let before = receiver.requests().len();
+    poll(Duration::from_secs(20), || (receiver.requests().len() >= before + 3).then_some(())).expect("requests");
+    assert!(receiver.requests()[before..].iter().all(|r| r.header("Authorization") == Some("Bearer second")));
+    let stderr = exporter.stderr();
+    assert_eq!(stderr.matches("--remote-write-bearer-token-file: cannot read").count(), 1, "{stderr}");
+    drop(exporter);
+
+    let password = dir.write("password", "one\n");
+    let exporter = start(&receiver.url(), &["--remote-write-basic-auth", &format!("bob:{}", password.display())]);
+    // base64("bob:one"), then base64("bob:two")
+    sent(&exporter, "Basic Ym9iOm9uZQ==");
+    std::fs::write(&password, "two\n").unwrap();
+    sent(&exporter, "Basic Ym9iOnR3bw==");
+    drop(exporter);
+}
+
+#[test]
 fn server_errors_are_retried_and_nothing_is_lost() {
     let receiver = Receiver::start(Script { statuses: [500, 503, 429].into(), ..Script::default() });
     let exporter = start(&receiver.url(), &[]);
