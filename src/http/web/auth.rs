@@ -1,7 +1,10 @@
 //! Basic auth against `basic_auth_users`: the `Authorization` header's user and password,
 //! checked with bcrypt. A bcrypt check costs milliseconds by design (a cost of 10 is about 50 ms),
 //! too much for every scrape, so a user and password that passed are remembered, as
-//! exporter-toolkit does, under a keyed hash (the password itself is not kept).
+//! exporter-toolkit does, under a keyed hash (the password itself is not kept). Checks that are
+//! not remembered (a new password, or a wrong one) run one at a time, as exporter-toolkit runs
+//! them: a crowd sending wrong passwords costs at most one core, and every other request (and a
+//! remembered password) gets the rest.
 
 use base64::Engine;
 use std::collections::{HashMap, HashSet};
@@ -19,13 +22,20 @@ const UNKNOWN_USER: &str = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00U
 pub struct Users {
     hashes: HashMap<String, String>,
     passed: Mutex<HashSet<u64>>,
+    /// Held for each bcrypt check: one at a time.
+    checking: Mutex<()>,
     /// The key of the hash under which passed checks are remembered, random per process.
     key: RandomState,
 }
 
 impl Users {
     pub fn new(users: &[(String, String)]) -> Users {
-        Users { hashes: users.iter().cloned().collect(), passed: Mutex::new(HashSet::new()), key: RandomState::new() }
+        Users {
+            hashes: users.iter().cloned().collect(),
+            passed: Mutex::new(HashSet::new()),
+            checking: Mutex::new(()),
+            key: RandomState::new(),
+        }
     }
 
     /// Whether a request with this `Authorization` header may be answered: always when there are
@@ -45,7 +55,10 @@ impl Users {
         if known && self.passed.lock().unwrap_or_else(PoisonError::into_inner).contains(&remembered) {
             return true;
         }
-        let passed = bcrypt::verify(&password, hash).unwrap_or(false) && known;
+        let passed = {
+            let _one_at_a_time = self.checking.lock().unwrap_or_else(PoisonError::into_inner);
+            bcrypt::verify(&password, hash).unwrap_or(false) && known
+        };
         if passed {
             let mut set = self.passed.lock().unwrap_or_else(PoisonError::into_inner);
             if set.len() >= REMEMBERED {

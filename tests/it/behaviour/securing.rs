@@ -189,6 +189,56 @@ fn basic_auth_is_asked_on_every_path() {
 }
 
 #[test]
+fn wrong_passwords_cost_at_most_one_core_and_a_remembered_one_is_answered_meanwhile() {
+    let _heavy = crate::support::heavy();
+    let dir = TempDir::new();
+    // bcrypt at cost 10 (about 50 ms a check), as `htpasswd -B` makes them.
+    let web = web_config(&dir, &format!("basic_auth_users:\n  prometheus: {}\n", bcrypt::hash("s3cret", 10).unwrap()));
+    let exporter = Exporter::start(&["--web.config.file", &web, "--interval", "1h"]);
+    let right = basic("prometheus:s3cret");
+    assert_eq!(exporter.request("GET", "/metrics", &[("Authorization", &right)]).status, 200);
+    let pid = exporter.pid();
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+        // utime and stime, fields 14 and 15 of the whole line: 12 and 13 after the name.
+        (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) as f64 / 100.0
+    };
+    // Eight clients send wrong passwords as fast as they are answered, for 3 s.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let addr = exporter.addr;
+    let crowd: Vec<_> = (0..8)
+        .map(|k| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let wrong = basic(&format!("prometheus:wrong{k}"));
+                let request =
+                    format!("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: {wrong}\r\nConnection: close\r\n\r\n");
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = crate::support::http_raw(addr, request.as_bytes(), false);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (started, before) = (std::time::Instant::now(), cpu());
+    let mut worst = Duration::ZERO;
+    while started.elapsed() < Duration::from_secs(3) {
+        let asked = std::time::Instant::now();
+        assert_eq!(exporter.request("GET", "/metrics", &[("Authorization", &right)]).status, 200);
+        worst = worst.max(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cores = (cpu() - before) / started.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    crowd.into_iter().for_each(|t| t.join().unwrap());
+    eprintln!("wrong passwords from 8 clients: the exporter used {cores:.2} cores; worst remembered scrape {worst:?}");
+    // One check at a time: about one core, not every core the machine has.
+    assert!(cores < 1.4, "the wrong passwords took {cores:.2} cores");
+    assert!(worst < Duration::from_secs(1), "a remembered password waited {worst:?}");
+}
+
+#[test]
 fn https_and_basic_auth_together_with_curl() {
     let dir = TempDir::new();
     let Some(pki) = Pki::make(&dir) else { return };
