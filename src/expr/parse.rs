@@ -31,8 +31,9 @@ pub(super) fn unexpected(t: &Token) -> ParseError {
     let what = match &t.tok {
         Tok::Bad(msg) => return err(t.col, msg.clone()),
         Tok::End => "end of expression".to_string(),
-        Tok::Num(_) => format!("number '{}'", t.text),
-        Tok::Name(_) => format!("name '{}'", t.text),
+        // A token of any length is cut, so that the message stays one readable line.
+        Tok::Num(_) => format!("number '{}'", shortened(&t.text)),
+        Tok::Name(_) => format!("name '{}'", shortened(&t.text)),
         Tok::Sym(_) => format!("'{}'", t.text),
     };
     err(t.col, format!("unexpected {what}"))
@@ -72,7 +73,7 @@ pub(super) fn tokenize(chars: &[char]) -> Vec<Token> {
             let text: String = chars[start..pos].iter().collect();
             match text.parse() {
                 Ok(v) => Tok::Num(v),
-                Err(_) => Tok::Bad(format!("invalid number '{text}'")),
+                Err(_) => Tok::Bad(format!("invalid number '{}'", shortened(&text))),
             }
         } else if c.is_ascii_alphabetic() || c == '_' {
             while chars.get(pos).is_some_and(|&c| c.is_ascii_alphanumeric() || c == '_') {

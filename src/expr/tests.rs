@@ -163,6 +163,15 @@ fn integer_results_are_exact() {
 }
 
 #[test]
+fn a_long_token_in_an_error_is_cut() {
+    // A fuzzed config: a name or a number thousands of characters long where none is expected.
+    let cut = |c: &str, n: usize| format!("{}… ({n} characters)", c.repeat(60));
+    check_err(&format!("2 {}", "a".repeat(3000)), 3, &format!("unexpected name '{}'", cut("a", 3000)));
+    check_err(&format!("2 {}", "4".repeat(3000)), 3, &format!("unexpected number '{}'", cut("4", 3000)));
+    check_err(&format!("{}e", "1".repeat(3000)), 1, &format!("invalid number '{}'", cut("1", 3001)));
+}
+
+#[test]
 fn reports_errors_with_columns() {
     let known = "sin, cos, tan, exp, ln, log10, sqrt, abs, floor, ceil, round, min, max, pow, if";
     let chain = "comparisons do not chain: write 'a < b && b < c', or add parentheses";
