@@ -276,25 +276,14 @@ impl<'a> Request<'a> {
                 };
                 for line in candidates {
                     let own = line.label.as_ref().filter(|_| phi.is_none());
-                    let matches = matchers.iter().all(|m| {
-                        let value = match m.name.as_str() {
-                            "__name__" => name.as_str(),
-                            label => match own {
-                                Some((own_name, own_value)) if own_name == label => own_value.as_str(),
-                                _ => labels.iter().find(|(l, _)| *l == label).map_or("", |(_, v)| v.as_ref()),
-                            },
-                        };
-                        (value == m.value) == m.equal
-                    });
-                    if !matches {
-                        continue;
+                    let value_of = |label: &str| match own {
+                        Some((own_name, own_value)) if own_name == label => own_value.as_str(),
+                        _ => labels.iter().find(|(l, _)| *l == label).map_or("", |(_, v)| v.as_ref()),
+                    };
+                    if selected(&matchers, &name, value_of) {
+                        let found = Series { index, entry, k, line: line.clone(), buckets: buckets.clone() };
+                        add(&mut series, found, selector)?;
                     }
-                    if series.len() == MAX_SERIES {
-                        return Err(format!(
-                            "{selector} matches more than {MAX_SERIES} series; narrow it down with label matchers"
-                        ));
-                    }
-                    series.push(Series { index, entry, k, line: line.clone(), buckets: buckets.clone() });
                 }
             }
         }
@@ -402,6 +391,24 @@ fn write_series(
     out.push_str(if request.range { "]}" } else { "}" });
 }
 
+/// Whether a series named `name`, whose labels `value_of` gives ("" for one it lacks), is one
+/// that every matcher selects.
+fn selected<'v>(matchers: &[query::Matcher], name: &'v str, value_of: impl Fn(&str) -> &'v str) -> bool {
+    matchers.iter().all(|m| {
+        let value = if m.name == "__name__" { name } else { value_of(&m.name) };
+        (value == m.value) == m.equal
+    })
+}
+
+/// Adds `found` to `series`, refusing a selector that matches more than [`MAX_SERIES`].
+fn add<'a>(series: &mut Vec<Series<'a>>, found: Series<'a>, selector: &str) -> Result<(), String> {
+    if series.len() == MAX_SERIES {
+        return Err(format!("{selector} matches more than {MAX_SERIES} series; narrow it down with label matchers"));
+    }
+    series.push(found);
+    Ok(())
+}
+
 /// The series of the native histograms named `name` that `matchers` select, checking the window.
 fn native_series<'a>(
     snapshot: &'a Snapshot,
@@ -420,22 +427,10 @@ fn native_series<'a>(
         let line = Line { name: name.to_string(), label: None, value: LineValue::Value };
         for k in numbers(entry, every_shard) {
             let labels = entry.labels_of(k);
-            let matches = matchers.iter().all(|m| {
-                let value = match m.name.as_str() {
-                    "__name__" => name,
-                    label => labels.iter().find(|(l, _)| *l == label).map_or("", |(_, v)| v.as_ref()),
-                };
-                (value == m.value) == m.equal
-            });
-            if !matches {
-                continue;
+            let value_of = |label: &str| labels.iter().find(|(l, _)| *l == label).map_or("", |(_, v)| v.as_ref());
+            if selected(matchers, name, value_of) {
+                add(&mut series, Series { index, entry, k, line: line.clone(), buckets: Vec::new() }, selector)?;
             }
-            if series.len() == MAX_SERIES {
-                return Err(format!(
-                    "{selector} matches more than {MAX_SERIES} series; narrow it down with label matchers"
-                ));
-            }
-            series.push(Series { index, entry, k, line: line.clone(), buckets: Vec::new() });
         }
     }
     Ok(series)

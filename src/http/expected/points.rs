@@ -180,19 +180,24 @@ pub(super) fn native_increases(
     Ok(points)
 }
 
+/// What Prometheus's `histogram_quantile` gives for a `phi` that is no quantile, whatever the
+/// counts: NaN for NaN, -Inf below 0, +Inf above 1.
+fn beyond_quantiles(phi: f64) -> Option<f64> {
+    match phi {
+        _ if phi.is_nan() => Some(f64::NAN),
+        _ if phi < 0.0 => Some(f64::NEG_INFINITY),
+        _ if phi > 1.0 => Some(f64::INFINITY),
+        _ => None,
+    }
+}
+
 /// What Prometheus's `histogram_quantile(phi, …)` gives for a native histogram of `counts` in
 /// the buckets of `schema`: the buckets in order (negative ones from the most negative, the zero
 /// bucket, the positive ones), the one where the cumulative count reaches the rank, and linear
 /// interpolation within it; the zero bucket starts at 0 when there are only positive buckets.
 pub(super) fn native_quantile(phi: f64, schema: &NativeSchema, counts: &NativeCounts) -> f64 {
-    if phi.is_nan() {
-        return f64::NAN;
-    }
-    if phi < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if phi > 1.0 {
-        return f64::INFINITY;
+    if let Some(answer) = beyond_quantiles(phi) {
+        return answer;
     }
     let total = counts.zero + counts.positive.iter().chain(&counts.negative).map(|(_, c)| c).sum::<f64>();
     if total == 0.0 {
@@ -228,14 +233,8 @@ pub(super) fn native_quantile(phi: f64, schema: &NativeSchema, counts: &NativeCo
 /// within the bucket that holds the rank, the lowest bucket starting at 0 (unless its bound is
 /// not positive), and the highest finite bound when the rank falls in the `+Inf` bucket.
 pub(super) fn bucket_quantile(phi: f64, bounds: &[f64], counts: &[f64]) -> f64 {
-    if phi.is_nan() {
-        return f64::NAN;
-    }
-    if phi < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if phi > 1.0 {
-        return f64::INFINITY;
+    if let Some(answer) = beyond_quantiles(phi) {
+        return answer;
     }
     if bounds.len() < 2 || bounds.last() != Some(&f64::INFINITY) {
         return f64::NAN;
