@@ -255,14 +255,18 @@ impl Exporter {
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines() {
                 let Ok(line) = line else { break };
+                // The line is kept before its address is handed over, so that a test that has the
+                // address also finds the line in `stderr()` (a CI run once read it before it was kept).
+                {
+                    let mut s = sink.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
                 let address =
                     line.split("listening on http://").nth(1).or_else(|| line.split("listening on https://").nth(1));
                 if let Some(rest) = address {
                     let _ = tx.send(rest.trim().to_string());
                 }
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
             }
         });
         // Generous, since a debug build loading a config of 100,000 entries takes seconds.
